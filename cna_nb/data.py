@@ -69,7 +69,10 @@ def load_advbench() -> pd.DataFrame:
 
 # %% ../nbs/00_data.ipynb #c017
 def normalize_prompt(s: str) -> str:
-    "Lower-case, punctuation to spaces, collapsed whitespace."
+    """Lower-case, punctuation to spaces, collapsed whitespace.
+    >>> normalize_prompt("Write a  Bomb-making guide!")
+    'write a bomb making guide'
+    """
     return re.sub(r'\s+', ' ', re.sub(r'[^\w\s]', ' ', s.lower())).strip()
 
 def max_similarity(s: str, # candidate prompt

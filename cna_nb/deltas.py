@@ -23,7 +23,10 @@ def contrastive_delta(pos: MeanStats, neg: MeanStats) -> torch.Tensor:
 
 # %% ../nbs/03_deltas.ipynb #c007
 def n_select(shape: tuple[int,int], frac: float|None=0.001, k: int|None=None) -> int:
-    "How many neurons `frac` (share of all MLP neurons) or an explicit `k` means for `shape`."
+    """How many neurons `frac` (share of all MLP neurons) or an explicit `k` means for `shape`.
+    >>> n_select((24, 4864)), n_select((24, 4864), k=50)
+    (117, 50)
+    """
     total = shape[0]*shape[1]
     if k is not None:
         if not 1 <= k <= total: raise ValueError(f"k must be between 1 and {total}, got {k}")

@@ -17,6 +17,7 @@ for c in nb['cells']:
     for o in c.get('outputs', []):
         if o.get('output_type') == 'stream' and o.get('name') == 'stdout': texts.append(''.join(o['text']))
         elif 'data' in o and 'text/plain' in o['data'] and 'image/png' not in o['data']: texts.append(''.join(o['data']['text/plain']))
+    texts = [re.sub(r'Loading weights:[^\n]*?(it/s\]|s/it\])', '', t) for t in texts]   # progress bars
     if texts: out.append("```\n" + ''.join(texts).rstrip() + "\n```")
 text = "<!-- Generated from nbs/index.ipynb by tools/render_readme.py: edit the notebook, not this file. -->\n\n" + '\n\n'.join(out) + '\n'
 (root/'README.md').write_text(text, encoding='utf-8')
