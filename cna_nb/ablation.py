@@ -14,7 +14,7 @@ from .universal import find_circuit, find_universal
 from .metrics import evaluate, summarize
 
 # %% auto #0
-__all__ = ['random_circuit', 'steering_conditions', 'multiplier_sweep', 'plot_sweep', 'sparsity_sweep', 'refusal_experiment']
+__all__ = ['random_circuit', 'multiplier_sweep', 'plot_sweep', 'sparsity_sweep', 'refusal_experiment']
 
 # %% ../nbs/06_ablation.ipynb #c005
 def random_circuit(circuit: Circuit, seed: int=0, exclude: torch.Tensor|None=None) -> Circuit:
@@ -34,20 +34,10 @@ def random_circuit(circuit: Circuit, seed: int=0, exclude: torch.Tensor|None=Non
     return Circuit(layers, neurons, torch.zeros(len(layers), dtype=torch.float64), circuit.shape, {**circuit.meta, 'random_control_seed': seed})
 
 # %% ../nbs/06_ablation.ipynb #c009
-def steering_conditions(model, circuits: dict[str, Circuit|None], ms=(0.0,), method: str='hook') -> dict:
-    "Named conditions for `evaluate`: every circuit at every multiplier (None or m = 1 = unsteered)."
-    out = {}
-    for name, c in circuits.items():
-        for m in ms:
-            key = name if len(ms) == 1 else (name, float(m))
-            out[key] = contextlib.nullcontext if c is None or m == 1 else (lambda c=c, m=m: steer(model, c, m, method))
-    return out
-
-def multiplier_sweep(model, tok, circuit: Circuit, prompts: list[str], ms=(0, 0.25, 0.5, 0.75, 1, 2), **eval_kw) -> pd.DataFrame:
-    "Replies and verdicts for every prompt at every multiplier: `evaluate` rows plus a column m."
-    df = evaluate(model, tok, prompts, {float(m): cond for (_, m), cond in steering_conditions(model, {'cna': circuit}, ms).items()} if len(ms) > 1
-                  else {float(ms[0]): steering_conditions(model, {'cna': circuit}, ms)['cna']}, **eval_kw)
-    return df.rename(columns={'condition': 'm'})
+def multiplier_sweep(model, tok, circuit: Circuit, prompts: list[str], ms=(0, 0.25, 0.5, 0.75, 1, 2), method: str='hook', **eval_kw) -> pd.DataFrame:
+    "Replies and verdicts for every prompt at every multiplier: `evaluate` rows plus a column m (m = 1 runs unsteered)."
+    conds = {float(m): contextlib.nullcontext if m == 1 else (lambda m=m: steer(model, circuit, m, method)) for m in ms}
+    return evaluate(model, tok, prompts, conds, **eval_kw).rename(columns={'condition': 'm'})
 
 def plot_sweep(summary: pd.DataFrame, x: str='m', hue: str|None=None, title: str=''):
     "Refusal rate (with CI) and mean quality against `x`, side by side."
