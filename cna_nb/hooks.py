@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'Arch', 'register_architecture', 'get_arch', 'decoder_layers', 'out_projs', 'neuron_shape',
-           'format_prompts', 'MeanStats', 'PerPrompt', 'capture', 'neuron_index', 'steer', 'generate']
+           'format_prompts', 'MeanStats', 'PerPrompt', 'capture', 'CharTok', 'neuron_index', 'steer', 'generate']
 
 # %% ../nbs/02_hooks.ipynb #c005
 @dataclass(frozen=True)
@@ -147,6 +147,17 @@ def capture(model, tok, prompts: list[str],
     finally:
         for h in handles: h.remove()
     return accs[0] if accumulators is None or len(accs) == 1 else accs
+
+# %% ../nbs/02_hooks.ipynb #c_chartok
+class CharTok:
+    "Character-level stand-in tokenizer for tiny random models in examples and tests (no download); real work uses the model's tokenizer."
+    chat_template, bos_token, eos_token, eos_token_id, pad_token, pad_token_id, padding_side = None, None, '\x01', 1, '\x00', 0, 'left'
+    def __call__(self, texts, return_tensors=None, padding=False, add_special_tokens=True):
+        ids = [[2 + ord(c) % 90 for c in t] for t in texts]
+        if not padding: return {'input_ids': ids}
+        L = max(map(len, ids))
+        return {'input_ids': torch.tensor([[0]*(L-len(i)) + i for i in ids]), 'attention_mask': torch.tensor([[0]*(L-len(i)) + [1]*len(i) for i in ids])}
+    def batch_decode(self, seqs, skip_special_tokens=True): return [''.join(chr(97 + int(t) % 26) for t in s) for s in seqs]
 
 # %% ../nbs/02_hooks.ipynb #c019
 def neuron_index(model, neurons) -> dict[int, torch.Tensor]:

@@ -4,16 +4,7 @@ import pytest, torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
 
-class CharTok:
-    "Character-level stand-in tokenizer: tests need no tokenizer download."
-    chat_template, bos_token, eos_token, eos_token_id, pad_token, pad_token_id, padding_side = None, None, '\x01', 1, '\x00', 0, 'left'
-    def __call__(self, texts, return_tensors=None, padding=False, add_special_tokens=True):
-        ids = [[2 + ord(c) % 90 for c in t] for t in texts]
-        if not padding: return {'input_ids': ids}
-        L = max(map(len, ids))
-        return {'input_ids': torch.tensor([[0] * (L - len(i)) + i for i in ids]),
-                'attention_mask': torch.tensor([[0] * (L - len(i)) + [1] * len(i) for i in ids])}
-    def batch_decode(self, seqs, skip_special_tokens=True): return [''.join(chr(97 + int(t) % 26) for t in s) for s in seqs]
+from cna_nb.hooks import CharTok   # the package's stand-in tokenizer for tiny models
 
 
 # One tiny config per supported family (model_type -> extra config kwargs).
