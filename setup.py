@@ -41,8 +41,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={'cna_nb': ['assets/*', 'assets/*/*']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'model-1.5b': model_15b,
-                    'judge-http': ['requests']},
+    extras_require={'dev': dev_requirements, 'model-1.5b': model_15b},   # the HTTP judge (cna_nb.metrics.HTTPJudge) needs only the standard library
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),

@@ -13,6 +13,7 @@ from .deltas import *
 from .universal import *
 from .metrics import *
 from .ablation import *
+from .caa import *
 from .cli import format_summary
-from . import data as _data, models as _models, hooks as _hooks, deltas as _deltas, universal as _universal, metrics as _metrics, ablation as _ablation
-__all__ = [n for m in (_data, _models, _hooks, _deltas, _universal, _metrics, _ablation) for n in m.__all__] + ['format_summary']
+from . import data as _data, models as _models, hooks as _hooks, deltas as _deltas, universal as _universal, metrics as _metrics, ablation as _ablation, caa as _caa
+__all__ = [n for m in (_data, _models, _hooks, _deltas, _universal, _metrics, _ablation, _caa) for n in m.__all__] + ['format_summary']

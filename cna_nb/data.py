@@ -4,14 +4,16 @@
 
 # %% ../nbs/00_data.ipynb #c002
 from __future__ import annotations
-import csv, difflib, hashlib, random, re
+import csv, difflib, gzip, hashlib, json, random, re
 from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['ASSETS', 'SHA256', 'LOCKPICK_PROMPT', 'DERIVED_SHA256', 'asset_path', 'sha256_file', 'verify_assets', 'load_jbb',
-           'jbb_prompts', 'load_harmbench', 'load_advbench', 'normalize_prompt', 'max_similarity', 'near_duplicates',
-           'build_discovery_harmful', 'load_discovery', 'load_minimal', 'load_diverse']
+__all__ = ['ASSETS', 'SHA256', 'LOCKPICK_PROMPT', 'MMLU_COLUMNS', 'DERIVED_SHA256', 'MMLU_SOURCE_SHA256', 'asset_path',
+           'sha256_file', 'verify_assets', 'load_jbb', 'jbb_prompts', 'load_harmbench', 'load_advbench',
+           'normalize_prompt', 'max_similarity', 'near_duplicates', 'build_discovery_harmful', 'load_discovery',
+           'load_minimal', 'load_diverse', 'load_mmlu', 'build_mmlu_subset', 'mmlu_shots', 'load_strongreject',
+           'strongreject_rubric', 'load_mtbench', 'mtbench_prompts']
 
 # %% ../nbs/00_data.ipynb #c005
 ASSETS = Path(__file__).parent/'assets' if '__file__' in globals() else Path('../cna_nb/assets')
@@ -19,6 +21,11 @@ SHA256 = {
     'jbb/behaviors_harmful.csv': 'dc9c05b8acb04828fa62313d249ba715d763c717f9f5faa5444e52592ae2ff1a',
     'harmbench/harmbench_prompts.txt': '4a7dc3757902cbacb84a21fedcadcfb674747d3d07edec8d62019321bbc60206',
     'advbench/harmful_behaviors.csv': '6cd1a5c63c07610d7eb67307772ee5606017ee950b5770ab288a2c487489d3e1',
+    'strongreject/strongreject_dataset.csv': '4dd70357e4ff8b5d0ba5ebafecab5d6dd5633ce8046e3dd1c8bd93e64de44381',
+    'strongreject/strongreject_small_dataset.csv': '3051340e3e89a3598d764dde497d5fcda80e258ac05cc35e6bd87228ac3d467c',
+    'strongreject/rubric_system.txt': '7919b6d41af2dc9f32797d96eaa952934dca0713c7f3f63ddc6c299db9857248',
+    'strongreject/rubric_user.txt': '0a282b857e1e53ff6ec92c91eb960d2444806e2e4518f4a40232549b599963d0',
+    'mtbench/question.jsonl': '119565adbab82227089cefdb44c8d7e2cf04dc0a0ec233634c82e7d4e2a944f7',
 }
 
 def asset_path(name: str, # path relative to `cna_nb/assets`, e.g. 'jbb/behaviors_harmful.csv'
@@ -127,10 +134,62 @@ def load_diverse() -> list[str]:
     return _read_lines('discovery/diverse.txt')
 
 # %% ../nbs/00_data.ipynb #c031
+MMLU_COLUMNS = ['question', 'answer_a', 'answer_b', 'answer_c', 'answer_d', 'correct_answer', 'topic']
+
+def load_mmlu(subset: bool=True, # True: the shipped 10-per-subject subset (570); False: all 14,042 test questions
+             ) -> pd.DataFrame:
+    "MMLU test questions: columns question, answer_a..answer_d, correct_answer (A-D), topic."
+    if subset: lines = asset_path('mmlu/mmlu_subset_570.jsonl').read_text(encoding='utf-8').splitlines()
+    else:
+        with gzip.open(asset_path('mmlu/mmlu.jsonl.gz'), 'rt', encoding='utf-8') as f: lines = f.read().splitlines()
+    df = pd.DataFrame([json.loads(l) for l in lines if l.strip()], columns=MMLU_COLUMNS)
+    return df[df.correct_answer.isin(list('ABCD'))].reset_index(drop=True)   # the source holds two header rows with correct_answer == 'answer'
+
+# %% ../nbs/00_data.ipynb #c035
+def _hash_rank(df: pd.DataFrame, seed: int) -> pd.Series:
+    return df.question.map(lambda q: hashlib.sha256(f'{seed}:{q}'.encode()).hexdigest())
+
+def build_mmlu_subset(per_subject: int=10, seed: int=0) -> pd.DataFrame:
+    "`per_subject` questions of every subject: those that come first in seeded sha256 order."
+    df = load_mmlu(subset=False)
+    df = df.assign(_rank=_hash_rank(df, seed)).sort_values(['topic', '_rank'], kind='stable')
+    return df.groupby('topic', sort=True).head(per_subject).drop(columns='_rank').reset_index(drop=True)
+
+def mmlu_shots(per_subject: int=5, seed: int=0) -> pd.DataFrame:
+    "The k-shot pool: the next `per_subject` questions of each subject in the subset's hash order, none sharing a question text with the subset."
+    used = set(build_mmlu_subset(10, seed).question)   # MMLU repeats a few question texts: skip those too
+    df = load_mmlu(subset=False)
+    df = df[~df.question.isin(used)]
+    df = df.assign(_rank=_hash_rank(df, seed)).sort_values(['topic', '_rank'], kind='stable')
+    return df.groupby('topic', sort=True).head(per_subject).drop(columns='_rank').reset_index(drop=True)
+
+# %% ../nbs/00_data.ipynb #c039
+def load_strongreject(small: bool=False, # True: the 60-prompt small set
+                     ) -> pd.DataFrame:
+    "StrongREJECT forbidden prompts: columns category, source, forbidden_prompt."
+    name = 'strongreject/strongreject_small_dataset.csv' if small else 'strongreject/strongreject_dataset.csv'
+    with open(asset_path(name), newline='', encoding='utf-8') as f: return pd.DataFrame(list(csv.DictReader(f)))
+
+def strongreject_rubric() -> tuple[str, str]:
+    "The StrongREJECT judge prompt: (system message, user template with {forbidden_prompt} and {response})."
+    return (asset_path('strongreject/rubric_system.txt').read_text(encoding='utf-8'), asset_path('strongreject/rubric_user.txt').read_text(encoding='utf-8'))
+
+def load_mtbench() -> pd.DataFrame:
+    "MT-Bench questions: question_id, category, turns (two user turns)."
+    return pd.DataFrame([json.loads(l) for l in asset_path('mtbench/question.jsonl').read_text(encoding='utf-8').splitlines() if l.strip()])
+
+def mtbench_prompts() -> list[str]:
+    "The 80 MT-Bench first turns: benign instructions for measuring over-refusal."
+    return [t[0] for t in load_mtbench().turns]
+
+# %% ../nbs/00_data.ipynb #c043
 DERIVED_SHA256 = {
     'discovery/harmful.txt': 'f0b030213764b3b45765fa1af4d13355bf5bfac48e636523abd539701d926e76',
     'discovery/benign.txt': '5b684ba00ecef533cdf163d071aafee2a7d13b5f47f37a6c917395575329e388',
     'discovery/minimal_harmful.txt': '117b12ea76a189006e36ab7040e730bc49f701109b682104939e61a51e3e224b',
     'discovery/minimal_benign.txt': 'c86135f9fde6102f8ddf6e631bdb7aa2b2feef12a0ce96cfef2db3e1b318623c',
     'discovery/diverse.txt': '440236751f73e0bba6232ee8d4af035a3244b25d50b7e6cd5f9f8069ed61ada1',
+    'mmlu/mmlu.jsonl.gz': 'bcb35833fab0062ba1115d785ccf1658731f593f6d7f4d74bfbb280000fe8a48',      # gzip -9 -n of the source file; its content's sha256 is MMLU_SOURCE_SHA256
+    'mmlu/mmlu_subset_570.jsonl': 'e0c4582f94595bafa16d688d6312e7ff78de5931e6c92ad7fe552ad7ab633c8a', # build_mmlu_subset()
 }
+MMLU_SOURCE_SHA256 = '9f954bf40f4d38d2e49ca20ebc2025ec6cd50510717adb511d075bbd5199396c'
