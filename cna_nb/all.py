@@ -14,6 +14,7 @@ from .universal import *
 from .metrics import *
 from .ablation import *
 from .caa import *
+from .overlap import *
 from .cli import format_summary
-from . import data as _data, models as _models, hooks as _hooks, deltas as _deltas, universal as _universal, metrics as _metrics, ablation as _ablation, caa as _caa
-__all__ = [n for m in (_data, _models, _hooks, _deltas, _universal, _metrics, _ablation, _caa) for n in m.__all__] + ['format_summary']
+from . import data as _data, models as _models, hooks as _hooks, deltas as _deltas, universal as _universal, metrics as _metrics, ablation as _ablation, caa as _caa, overlap as _overlap
+__all__ = [n for m in (_data, _models, _hooks, _deltas, _universal, _metrics, _ablation, _caa, _overlap) for n in m.__all__] + ['format_summary']

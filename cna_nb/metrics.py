@@ -16,7 +16,7 @@ from .data import load_mmlu, mmlu_shots, strongreject_rubric
 __all__ = ['REFUSAL_PHRASES', 'BINARY_METRICS', 'LETTERS', 'quality', 'refusal_verdict', 'bootstrap_ci', 'refusal_rate',
            'mcnemar_exact', 'paired_bootstrap', 'compare', 'strongreject_score', 'judge_prompt', 'parse_judge',
            'LocalJudge', 'HTTPJudge', 'judge_replies', 'evaluate', 'summarize', 'mmlu_question', 'mmlu_texts',
-           'letter_token_ids', 'mmlu_eval', 'mmlu_accuracy']
+           'letter_token_ids', 'mmlu_eval', 'calibrated_correct', 'mmlu_accuracy']
 
 # %% ../nbs/05_metrics.ipynb #c005
 def quality(text: str, n: int=4, min_ngrams: int=4) -> float:
@@ -257,6 +257,8 @@ def evaluate(model, tok, prompts: list[str],
     meta = dict(model=model_fingerprint(model), max_new_tokens=max_new_tokens, judge=judge is not None,
                 gen={k: str(v) for k, v in sorted(gen_kw.items())})
     path = Path(out) if out is not None else None
+    if path and not all(isinstance(n, (str, int, float)) for n in conditions):
+        raise TypeError(f"with out=, condition names must be strings or numbers (they are stored as JSON), got {list(conditions)}")
     rows = _read_results(path, meta) if path else []
     if path and not rows:
         path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps({'_meta': meta}) + '\n', encoding='utf-8')
@@ -352,7 +354,8 @@ def mmlu_eval(model, tok, questions: pd.DataFrame|None=None, # default: the ship
             with make(): lp = _next_token_logprobs(model, _tokenize(tok, [texts[i] for i in idx], dev, not chat), ids)   # [batch, 4]
             p = torch.softmax(lp, -1)
             new = [dict(prompt_id=i, condition=name, topic=q.topic[i], answer=q.correct_answer[i], pred=LETTERS[int(lp[j].argmax())],
-                        p_answer=float(p[j, LETTERS.index(q.correct_answer[i])]), p_letters=float(lp[j].exp().sum())) for j, i in enumerate(idx)]
+                        p_answer=float(p[j, LETTERS.index(q.correct_answer[i])]), p_letters=float(lp[j].exp().sum()),
+                        **{f'lp_{L}': float(lp[j, k]) for k, L in enumerate(LETTERS)}) for j, i in enumerate(idx)]
             rows += new
             if path:
                 with open(path, 'a', encoding='utf-8') as f: f.write(''.join(json.dumps(r) + '\n' for r in new))
@@ -361,11 +364,24 @@ def mmlu_eval(model, tok, questions: pd.DataFrame|None=None, # default: the ship
     df = df.assign(correct=df.pred == df.answer, _c=df.condition.map(names.index)).sort_values(['_c', 'prompt_id']).drop(columns='_c')
     return df.reset_index(drop=True)
 
-def mmlu_accuracy(df: pd.DataFrame, by_subject: bool=False) -> pd.DataFrame:
+def calibrated_correct(df: pd.DataFrame) -> pd.Series:
+    "Correctness after removing each condition's letter prior: argmax of lp_X − mean lp_X over that condition's questions."
+    lp = df[[f'lp_{L}' for L in LETTERS]]
+    centred = lp - lp.groupby(df.condition).transform('mean')
+    return pd.Series(np.array(list(LETTERS))[centred.to_numpy().argmax(1)], index=df.index) == df.answer
+
+def mmlu_accuracy(df: pd.DataFrame, by_subject: bool=False,
+                  calibrated: bool=False, # also report accuracy with each letter's prior removed (see `calibrated_correct`)
+                 ) -> pd.DataFrame:
     "Accuracy with a 95% bootstrap CI per condition (and per subject)."
     keys = ['condition', 'topic'] if by_subject else ['condition']
+    if calibrated: df = df.assign(correct_cal=calibrated_correct(df))
     out = []
     for key, g in df.groupby(keys, sort=False):
         lo, hi = bootstrap_ci(g.correct.to_numpy(dtype=float))
-        out.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), 'n': len(g), 'accuracy': g.correct.mean(), 'acc_lo': lo, 'acc_hi': hi})
+        if calibrated:
+            clo, chi = bootstrap_ci(g.correct_cal.to_numpy(dtype=float))
+            cal = {'acc_calibrated': g.correct_cal.mean(), 'cal_lo': clo, 'cal_hi': chi}
+        else: cal = {}
+        out.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), 'n': len(g), 'accuracy': g.correct.mean(), 'acc_lo': lo, 'acc_hi': hi, **cal})
     return pd.DataFrame(out)
