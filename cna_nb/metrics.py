@@ -241,6 +241,17 @@ def _read_results(path: Path, meta: dict) -> list[dict]:
         except json.JSONDecodeError: pass
     return rows
 
+def _open_results(out, meta: dict) -> tuple[list[dict], Callable]:
+    "Rows already stored in `out` (resumed) and a function that appends new rows to it; with `out=None` nothing is stored."
+    if out is None: return [], lambda new: None
+    path = Path(out)
+    rows = _read_results(path, meta)
+    if not rows:
+        path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps({'_meta': meta}) + '\n', encoding='utf-8')
+    def append(new: list[dict]):
+        with open(path, 'a', encoding='utf-8') as f: f.write(''.join(json.dumps(r) + '\n' for r in new))
+    return rows, append
+
 def evaluate(model, tok, prompts: list[str],
              conditions: dict[str, Callable], # name -> zero-argument callable returning a context manager (or a list of (name, factory))
              max_new_tokens: int=64, batch_size: int=8,
@@ -256,15 +267,12 @@ def evaluate(model, tok, prompts: list[str],
         if not callable(make) or isinstance(make, contextlib.AbstractContextManager): raise TypeError(f"condition {name!r} must be a zero-argument callable returning a context manager, e.g. lambda: steer(model, circuit, 0)")
     meta = dict(model=model_fingerprint(model), max_new_tokens=max_new_tokens, judge=judge is not None,
                 gen={k: str(v) for k, v in sorted(gen_kw.items())})
-    path = Path(out) if out is not None else None
-    if path and not all(isinstance(n, (str, int, float)) for n in conditions):
+    if out is not None and not all(isinstance(n, (str, int, float)) for n in conditions):
         raise TypeError(f"with out=, condition names must be strings or numbers (they are stored as JSON), got {list(conditions)}")
-    rows = _read_results(path, meta) if path else []
-    if path and not rows:
-        path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps({'_meta': meta}) + '\n', encoding='utf-8')
+    rows, append = _open_results(out, meta)
     for r in rows:
         if r['prompt_id'] < len(prompts) and r['prompt'] != prompts[r['prompt_id']]:
-            raise ValueError(f"{path} row {r['prompt_id']} holds another prompt than the one given: pass another `out` path or the same prompts")
+            raise ValueError(f"{out} row {r['prompt_id']} holds another prompt than the one given: pass another `out` path or the same prompts")
     done = {(r['condition'], r['prompt_id']) for r in rows}
     texts = format_prompts(tok, prompts, gen_kw.get('template', 'auto'), gen_kw.get('system'))
     order = _length_order(tok, texts)
@@ -277,9 +285,7 @@ def evaluate(model, tok, prompts: list[str],
             new = [dict(prompt_id=i, prompt=prompts[i], condition=name, reply=r, verdict=refusal_verdict(r), quality=quality(r)) for i, r in zip(idx, replies)]
             if judge is not None:
                 for row, j in zip(new, judge_replies(judge, [prompts[i] for i in idx], replies).to_dict('records')): row.update(j)
-            rows += new
-            if path:
-                with open(path, 'a', encoding='utf-8') as f: f.write(''.join(json.dumps(r) + '\n' for r in new))
+            rows += new; append(new)
     names = list(conditions)
     df = pd.DataFrame([r for r in rows if r['condition'] in conditions and r['prompt_id'] < len(prompts)])
     df = df.assign(refused=df.verdict.eq('refused'), _c=df.condition.map(names.index)).sort_values(['_c', 'prompt_id']).drop(columns='_c')
@@ -342,10 +348,7 @@ def mmlu_eval(model, tok, questions: pd.DataFrame|None=None, # default: the ship
     texts, chat = mmlu_texts(tok, q, k_shot, template), _uses_chat(tok, template)
     ids, dev, order = letter_token_ids(tok, chat), _input_device(model), _length_order(tok, texts)
     meta = dict(model=model_fingerprint(model), task='mmlu', k_shot=k_shot, template=str(template))
-    path = Path(out) if out is not None else None
-    rows = _read_results(path, meta) if path else []
-    if path and not rows:
-        path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps({'_meta': meta}) + '\n', encoding='utf-8')
+    rows, append = _open_results(out, meta)
     done = {(r['condition'], r['prompt_id']) for r in rows}
     for name, make in conditions.items():
         todo = [i for i in order if (name, i) not in done]
@@ -356,9 +359,7 @@ def mmlu_eval(model, tok, questions: pd.DataFrame|None=None, # default: the ship
             new = [dict(prompt_id=i, condition=name, topic=q.topic[i], answer=q.correct_answer[i], pred=LETTERS[int(lp[j].argmax())],
                         p_answer=float(p[j, LETTERS.index(q.correct_answer[i])]), p_letters=float(lp[j].exp().sum()),
                         **{f'lp_{L}': float(lp[j, k]) for k, L in enumerate(LETTERS)}) for j, i in enumerate(idx)]
-            rows += new
-            if path:
-                with open(path, 'a', encoding='utf-8') as f: f.write(''.join(json.dumps(r) + '\n' for r in new))
+            rows += new; append(new)
     names = list(conditions)
     df = pd.DataFrame([r for r in rows if r['condition'] in conditions and r['prompt_id'] < len(q)])
     df = df.assign(correct=df.pred == df.answer, _c=df.condition.map(names.index)).sort_values(['_c', 'prompt_id']).drop(columns='_c')
