@@ -61,21 +61,30 @@ def sparsity_sweep(model, tok, con: Contrast, prompts: list[str], fractions=(0.0
 # %% ../nbs/06_ablation.ipynb #c013
 def refusal_experiment(model, tok, positive: list[str], negative: list[str], prompts: list[str],
                        frac: float=0.001, m: float=0.0, max_new_tokens: int=48, batch_size: int=16, seed: int=0,
+                       caa_alpha: float|None=1.0, # also steer with CAA at this strength (07_caa's shared α scale); None = no CAA row
                        out_dir: str|Path|None=None, progress: bool=True) -> dict:
-    "Discover, ablate, control, evaluate: returns circuit, per-reply DataFrame, summary table and timings."
+    "Discover, ablate, control (and CAA), evaluate: returns circuit, per-reply DataFrame, summary table and timings."
+    from cna_nb.caa import residual_contrast, arm
     t = {}; t0 = time.time()
     circ, con = find_circuit(model, tok, positive, negative, frac=frac, batch_size=batch_size, progress=progress, return_contrast=True)
     t['discovery_s'] = time.time() - t0
     ctrl = random_circuit(circ, seed=seed, exclude=con.exclude)
+    conds = {'baseline': contextlib.nullcontext, f'CNA m={m:g}': lambda: steer(model, circ, m), f'random m={m:g}': lambda: steer(model, ctrl, m)}
+    neurons = [0, len(circ), len(ctrl)]
+    if caa_alpha is not None:
+        t0 = time.time()
+        rc = residual_contrast(model, tok, positive, negative, batch_size=batch_size, progress=progress)
+        t['caa_contrast_s'] = time.time() - t0
+        conds[f'CAA α={caa_alpha:g}'] = arm(model, 'caa', caa_alpha, rc=rc); neurons.append(0)
+    out = None if out_dir is None else Path(out_dir)
+    if out is not None: out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    df = evaluate(model, tok, prompts, {'baseline': contextlib.nullcontext, f'CNA m={m:g}': lambda: steer(model, circ, m),
-                                        f'random m={m:g}': lambda: steer(model, ctrl, m)},
-                  max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
+    df = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress,
+                  out=None if out is None else out/'replies.jsonl')        # replies are written as they come; a rerun resumes
     t['evaluation_s'] = time.time() - t0
-    summ = summarize(df).assign(neurons=[0, len(circ), len(ctrl)], max_new_tokens=max_new_tokens)
+    summ = summarize(df).assign(neurons=neurons, max_new_tokens=max_new_tokens)
     res = dict(circuit=circ, control=ctrl, contrast=con, results=df, summary=summ, timings=t)
-    if out_dir is not None:
-        out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    if out is not None:
         circ.save(out/'circuit.pt'); ctrl.save(out/'random_control.pt')
         df.to_csv(out/'results.csv', index=False); summ.to_csv(out/'summary.csv', index=False)
         (out/'timings.json').write_text(json.dumps(t, indent=1))

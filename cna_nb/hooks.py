@@ -4,11 +4,13 @@
 
 # %% ../nbs/02_hooks.ipynb #c002
 from __future__ import annotations
-import contextlib, operator, os
+import contextlib, hashlib, inspect, operator, os
 from dataclasses import dataclass
 from functools import reduce
+from pathlib import Path
 import torch
 from tqdm.auto import tqdm
+from transformers import DynamicCache
 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'Arch', 'register_architecture', 'get_arch', 'decoder_layers', 'out_projs', 'neuron_shape',
@@ -91,13 +93,44 @@ def _length_order(tok, texts):
     lens = [len(ids) for ids in tok(texts, add_special_tokens=False)['input_ids']]
     return sorted(range(len(texts)), key=lambda i: (-lens[i], i))
 
+def _token_ids(tok, texts, special=True) -> list[list[int]]:
+    return [list(map(int, i)) for i in tok(list(texts), add_special_tokens=special)['input_ids']]
+
+def _common_prefix_len(seqs: list[list[int]], min_len: int=4) -> int:
+    """Tokens every sequence starts with, leaving at least one own token each; 0 when shorter than `min_len` or a single sequence.
+    >>> _common_prefix_len([[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 7, 8], [1, 2, 3, 4, 5]])
+    4
+    """
+    if len(seqs) < 2: return 0
+    first, n = seqs[0], min(map(len, seqs)) - 1
+    for s in seqs[1:]:
+        j = 0
+        while j < n and s[j] == first[j]: j += 1
+        n = j
+    return n if n >= min_len else 0
+
+class _Prefix:
+    "Key/value cache of the token prefix all prompts share (the chat template's system turn), computed once and expanded per batch."
+    def __init__(self, model, ids: list[int], device):
+        self.ids, self.config, self.kv = list(ids), model.config, None
+        if self.ids:
+            pkv = model.base_model(input_ids=torch.tensor([self.ids], device=device), use_cache=True).past_key_values
+            self.kv = [(l.keys, l.values) for l in pkv.layers]
+    def __len__(self): return len(self.ids)
+    def cache(self, batch: int) -> DynamicCache:
+        "A fresh cache holding the prefix for `batch` rows (expanded views: no copy until the rows diverge)."
+        if self.kv is None: return DynamicCache(config=self.config)
+        return DynamicCache(ddp_cache_data=[(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k, v in self.kv], config=self.config)
+
 # %% ../nbs/02_hooks.ipynb #c012
 class MeanStats:
     "Running count, sum and sum of squares (float64, CPU) of [n_layers, width] activations."
+    cache_key = 'mean'
     def __init__(self): self.n, self.sum, self.sumsq = 0, None, None
     def update(self, acts, idx): # acts: [batch, n_layers, width] float64
         if self.sum is None: self.sum, self.sumsq = torch.zeros(acts.shape[1:], dtype=torch.float64), torch.zeros(acts.shape[1:], dtype=torch.float64)
-        self.n += acts.shape[0]; self.sum += acts.sum(0); self.sumsq += (acts*acts).sum(0)
+        self.n += acts.shape[0]; self.sum += acts.sum(0)
+        for a in acts: self.sumsq.addcmul_(a, a)   # row by row: no [batch, n_layers, width] temporary
     @property
     def mean(self) -> torch.Tensor:
         if not self.n: raise ValueError("no activations were captured: pass a non-empty prompt list")
@@ -107,6 +140,7 @@ class MeanStats:
 
 class PerPrompt:
     "Keeps each prompt's activations (float32), in the order the prompts were given."
+    cache_key = None   # not cached: it grows with the prompts
     def __init__(self): self.rows = {}
     def update(self, acts, idx):
         for i, a in zip(idx, acts.float()): self.rows[i] = a
@@ -119,33 +153,69 @@ def _site_modules(model, site):
     if site == 'resid': return decoder_layers(model), False
     raise ValueError(f"site must be 'mlp' (MLP neurons) or 'resid' (residual stream after each layer), got {site!r}")
 
+def _hooked(model) -> bool:
+    "True while a `steer` context is open or any forward hook is registered on the model."
+    return getattr(model, '_cna_steering', 0) > 0 or any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
+
+_STATS_VERSION = 1   # bump when capture's numbers change, so old stored statistics are not reused
+
+def _stats_path(model, texts, site, accs) -> Path|None:
+    keys = [getattr(a, 'cache_key', None) for a in accs]
+    if os.environ.get('CNA_NB_STATS_CACHE', '1') == '0' or any(k is None for k in keys) or _hooked(model): return None
+    from cna_nb.models import model_fingerprint, cache_dir
+    h = hashlib.sha256(f"v{_STATS_VERSION}|{model_fingerprint(model)}|{site}|{keys}|{len(texts)}\x1f".encode())
+    for t in texts: h.update(t.encode() + b'\x1e')
+    return cache_dir()/'stats'/f'{h.hexdigest()[:24]}.pt'
+
 @torch.no_grad()
 def capture(model, tok, prompts: list[str],
             accumulators: list|None=None, # objects with `.update(acts [batch, n_layers, width] float64, idx)`; default one `MeanStats`
             site: str='mlp', # 'mlp' = input of the MLP output projection; 'resid' = decoder-layer output
             batch_size: int=16, template='auto', system: str|None=None,
-            progress: bool=True, desc: str='capture'):
+            progress: bool=True, desc: str='capture',
+            prefix_cache: bool=True, # run the prompts' shared token prefix once and reuse its key/value cache
+            cache: bool=True, # load/store finished statistics on disk (accumulators with a `cache_key`, unsteered model only)
+           ):
     "Run `prompts` through `model` and feed last-token activations of every layer to `accumulators`; returns them (one: itself)."
     if not len(prompts): raise ValueError("capture needs at least one prompt")
     if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     accs = [MeanStats()] if accumulators is None else list(accumulators)
     mods, pre = _site_modules(model, site)
-    texts, special = format_prompts(tok, prompts, template, system), not _uses_chat(tok, template)
-    order = _length_order(tok, texts)
-    grabbed = [None]*len(mods)
+    texts = format_prompts(tok, prompts, template, system)
+    stats = _stats_path(model, texts, site, accs) if cache else None
+    if stats is not None and stats.exists():
+        for a, s in zip(accs, torch.load(stats, weights_only=True)): vars(a).update(s)
+        return accs[0] if accumulators is None or len(accs) == 1 else accs
+    seqs = _token_ids(tok, texts, special=not _uses_chat(tok, template))
+    order = sorted(range(len(seqs)), key=lambda i: (-len(seqs[i]), i))
+    dev, body, pad = _input_device(model), model.base_model, tok.pad_token_id if tok.pad_token_id is not None else 0
+    grabbed, where = [None]*len(mods), {}
     def make_hook(j):
-        if pre: return lambda mod, args: grabbed.__setitem__(j, args[0][:, -1].detach())
-        return lambda mod, args, out: grabbed.__setitem__(j, (out[0] if isinstance(out, tuple) else out)[:, -1].detach())
-    handles = [(m.register_forward_pre_hook if pre else m.register_forward_hook)(make_hook(j)) for j, m in enumerate(mods)]
-    body, dev = model.base_model, _input_device(model)
+        if pre: return lambda mod, args: grabbed.__setitem__(j, args[0][where['rows'].to(args[0].device), where['last'].to(args[0].device)])
+        def hook(mod, args, out):
+            x = out[0] if isinstance(out, tuple) else out
+            grabbed[j] = x[where['rows'].to(x.device), where['last'].to(x.device)]
+        return hook
+    handles = []
     try:
+        prefix = _Prefix(model, seqs[0][:_common_prefix_len(seqs)] if prefix_cache else [], dev)
+        P = len(prefix)
+        handles = [(m.register_forward_pre_hook if pre else m.register_forward_hook)(make_hook(j)) for j, m in enumerate(mods)]
         for s in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
             idx = order[s:s+batch_size]
-            body(**_tokenize(tok, [texts[i] for i in idx], dev, special), use_cache=False)
+            suf = [seqs[i][P:] for i in idx]; T = len(suf[0])
+            ids = torch.tensor([x + [pad]*(T-len(x)) for x in suf], device=dev)              # right padding, after each last token
+            where.update(rows=torch.arange(len(idx)), last=torch.tensor([len(x)-1 for x in suf]))
+            pos = (P + torch.arange(T, device=dev)).expand(len(idx), -1)
+            body(input_ids=ids, position_ids=pos, past_key_values=prefix.cache(len(idx)) if P else None, use_cache=bool(P))
             acts = torch.stack([g.to('cpu', torch.float64) for g in grabbed], 1)  # [batch, n_layers, width]
             for a in accs: a.update(acts, idx)
     finally:
         for h in handles: h.remove()
+    if stats is not None:
+        stats.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stats.with_name(stats.name + f'.{os.getpid()}.tmp')
+        torch.save([vars(a) for a in accs], tmp); os.replace(tmp, stats)
     return accs[0] if accumulators is None or len(accs) == 1 else accs
 
 # %% ../nbs/02_hooks.ipynb #c_chartok
@@ -189,6 +259,7 @@ def steer(model, neurons, # a Circuit, {layer: [neuron, …]} or [(layer, neuron
     m = float(m)
     index, projs, conv1d = neuron_index(model, neurons), out_projs(model), get_arch(model).conv1d
     undo = []
+    model._cna_steering = getattr(model, '_cna_steering', 0) + 1   # tells capture's statistics cache not to store steered numbers
     try:
         for l, idx in index.items():
             p = projs[l]
@@ -216,23 +287,57 @@ def steer(model, neurons, # a Circuit, {layer: [neuron, …]} or [(layer, neuron
         yield model
     finally:
         for u in reversed(undo): u()
+        model._cna_steering -= 1
 
 # %% ../nbs/02_hooks.ipynb #c023
+def _eos_ids(model, tok) -> list[int]:
+    gc_eos = getattr(getattr(model, 'generation_config', None), 'eos_token_id', None)
+    return sorted({*(gc_eos if isinstance(gc_eos, list) else [gc_eos]), tok.eos_token_id} - {None})  # e.g. Qwen's <|im_end|> and <|endoftext|>
+
+def _greedy(model, seqs: list[list[int]], prefix: _Prefix, max_new_tokens: int, eos: list[int], pad: int, keep_kw: dict) -> list[list[int]]:
+    "Greedy continuation of token sequences that all start with `prefix`; a row leaves the batch when it emits an EOS token (not returned)."
+    dev, P, B = _input_device(model), len(prefix), len(seqs)
+    suf = [s[P:] for s in seqs]; T = max(map(len, suf))
+    ids = torch.tensor([[pad]*(T-len(x)) + x for x in suf], device=dev)
+    smask = torch.tensor([[0]*(T-len(x)) + [1]*len(x) for x in suf], device=dev)
+    mask = torch.cat([torch.ones(B, P, dtype=smask.dtype, device=dev), smask], 1)
+    pos = P + (smask.cumsum(-1) - 1).clamp(min=0)
+    cache, alive, outs = prefix.cache(B), torch.arange(B), [[] for _ in range(B)]
+    eos_t = torch.tensor(eos, dtype=torch.long)
+    for step in range(max_new_tokens):
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True, **keep_kw).logits
+        nxt = logits[:, -1].argmax(-1).cpu()
+        done = torch.isin(nxt, eos_t)
+        for r, t, d in zip(alive.tolist(), nxt.tolist(), done.tolist()):
+            if not d: outs[r].append(t)
+        if step == max_new_tokens - 1 or bool(done.all()): break
+        if bool(done.any()):                        # finished rows leave the batch: their cache rows are dropped
+            keep = (~done).nonzero().flatten()
+            cache.batch_select_indices(keep.to(dev)); alive, nxt = alive[keep], nxt[keep]
+            mask, pos = mask[keep.to(dev)], pos[keep.to(dev)]
+        ids = nxt[:, None].to(dev)
+        mask = torch.cat([mask, torch.ones(len(alive), 1, dtype=mask.dtype, device=dev)], 1)
+        pos = pos[:, -1:] + 1
+    return outs
+
 @torch.no_grad()
 def generate(model, tok, prompts: list[str], max_new_tokens: int=64, batch_size: int=8,
-             template='auto', system: str|None=None, progress: bool=True, desc: str='generate') -> list[str]:
+             template='auto', system: str|None=None, progress: bool=True, desc: str='generate',
+             prefix_cache: bool=True, # compute the prompts' shared token prefix once and reuse its key/value cache
+             stop_at_eos: bool=True, # False: exactly `max_new_tokens` per prompt (fixed work, for timing or length-matched comparisons)
+            ) -> list[str]:
     "Greedy replies to `prompts` (new text only), batched."
     if max_new_tokens < 1: raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-    texts, special = format_prompts(tok, prompts, template, system), not _uses_chat(tok, template)
-    order, out = _length_order(tok, texts), [None]*len(texts)
-    dev = _input_device(model)
-    gc_eos = getattr(model.generation_config, 'eos_token_id', None)
-    eos = sorted({*(gc_eos if isinstance(gc_eos, list) else [gc_eos]), tok.eos_token_id} - {None})  # e.g. Qwen's <|im_end|> and <|endoftext|>
+    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    texts = format_prompts(tok, prompts, template, system)
+    seqs = _token_ids(tok, texts, special=not _uses_chat(tok, template))
+    if any(not s for s in seqs): raise ValueError("an empty prompt has no tokens to continue: give every prompt some text")
+    order, out = sorted(range(len(seqs)), key=lambda i: (-len(seqs[i]), i)), [None]*len(seqs)
+    dev, eos, pad = _input_device(model), _eos_ids(model, tok) if stop_at_eos else [], tok.pad_token_id if tok.pad_token_id is not None else 0
+    keep_kw = {'logits_to_keep': 1} if 'logits_to_keep' in inspect.signature(model.forward).parameters else {}
+    prefix = _Prefix(model, seqs[0][:_common_prefix_len(seqs)] if prefix_cache else [], dev)
     for s in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
         idx = order[s:s+batch_size]
-        enc = _tokenize(tok, [texts[i] for i in idx], dev, special)
-        enc.pop('position_ids')   # generate derives positions from the attention mask
-        seqs = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, temperature=None, top_p=None, top_k=None,
-                              pad_token_id=tok.pad_token_id, eos_token_id=eos)
-        for i, txt in zip(idx, tok.batch_decode(seqs[:, enc['input_ids'].shape[1]:], skip_special_tokens=True)): out[i] = txt.strip()
+        new = _greedy(model, [seqs[i] for i in idx], prefix, max_new_tokens, eos, pad, keep_kw)
+        for i, txt in zip(idx, tok.batch_decode(new, skip_special_tokens=True)): out[i] = txt.strip()
     return out

@@ -278,14 +278,17 @@ def evaluate(model, tok, prompts: list[str],
     order = _length_order(tok, texts)
     for name, make in conditions.items():
         todo = [i for i in order if (name, i) not in done]
-        for s in tqdm(range(0, len(todo), batch_size), desc=str(name), disable=not progress or not todo, leave=False):
-            idx = todo[s:s+batch_size]
-            with make():
-                replies = generate(model, tok, [prompts[i] for i in idx], max_new_tokens=max_new_tokens, batch_size=batch_size, progress=False, **gen_kw)
-            new = [dict(prompt_id=i, prompt=prompts[i], condition=name, reply=r, verdict=refusal_verdict(r), quality=quality(r)) for i, r in zip(idx, replies)]
-            if judge is not None:
-                for row, j in zip(new, judge_replies(judge, [prompts[i] for i in idx], replies).to_dict('records')): row.update(j)
-            rows += new; append(new)
+        if not todo: continue
+        # without a judge the condition (its hooks or weight edit) is entered once; a judge must run unsteered, so then it is entered per batch
+        with (make() if judge is None else contextlib.nullcontext()):
+            for s in tqdm(range(0, len(todo), batch_size), desc=str(name), disable=not progress, leave=False):
+                idx = todo[s:s+batch_size]
+                with (make() if judge is not None else contextlib.nullcontext()):
+                    replies = generate(model, tok, [prompts[i] for i in idx], max_new_tokens=max_new_tokens, batch_size=batch_size, progress=False, **gen_kw)
+                new = [dict(prompt_id=i, prompt=prompts[i], condition=name, reply=r, verdict=refusal_verdict(r), quality=quality(r)) for i, r in zip(idx, replies)]
+                if judge is not None:
+                    for row, j in zip(new, judge_replies(judge, [prompts[i] for i in idx], replies).to_dict('records')): row.update(j)
+                rows += new; append(new)
     names = list(conditions)
     df = pd.DataFrame([r for r in rows if r['condition'] in conditions and r['prompt_id'] < len(prompts)])
     df = df.assign(refused=df.verdict.eq('refused'), _c=df.condition.map(names.index)).sort_values(['_c', 'prompt_id']).drop(columns='_c')

@@ -18,6 +18,8 @@ __all__ = ['TopAbsCounter', 'UniversalNeurons', 'find_universal', 'find_circuit'
 class TopAbsCounter:
     "Per neuron, the number of prompts on which it is in the top `top_frac` of |activation| over all layers."
     def __init__(self, top_frac: float=0.001): self.top_frac, self.n, self.counts = top_frac, 0, None
+    @property
+    def cache_key(self) -> str: return f'topabs{self.top_frac!r}'   # lets `capture` store finished counts
     def update(self, acts, idx): # acts: [batch, n_layers, width]
         B, L, N = acts.shape
         if self.counts is None: self.counts = torch.zeros(L*N, dtype=torch.long)

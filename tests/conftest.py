@@ -1,5 +1,6 @@
 import os
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
+os.environ.setdefault('CNA_NB_STATS_CACHE', '0')   # tests measure; the stored-statistics cache has its own tests
 import pytest, torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -11,7 +12,7 @@ from cna_nb.hooks import CharTok   # the package's stand-in tokenizer for tiny m
 FAMILIES = {
     'llama': {}, 'qwen2': {}, 'qwen3': dict(head_dim=8), 'mistral': {}, 'gemma': dict(head_dim=8), 'gemma2': dict(head_dim=8),
     'gemma3_text': dict(head_dim=8), 'phi3': {}, 'olmo2': {},
-    'gpt2': dict(n_embd=32, n_layer=3, n_head=4, n_inner=48, n_positions=64),
+    'gpt2': dict(n_embd=32, n_layer=3, n_head=4, n_inner=48, n_positions=128),
     'gpt_neox': dict(intermediate_size=48, num_hidden_layers=3, num_attention_heads=4, hidden_size=32),
 }
 

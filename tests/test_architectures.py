@@ -85,3 +85,46 @@ def test_steer_rejects_bad_input():
         with steer(m, {0: [0]}, method='magic'): pass
     with pytest.raises(TypeError, match='pairs'):
         with steer(m, [(0, 1, 2)]): pass
+
+
+SHARED = ['Answer in one line please. ' + p for p in PROMPTS]
+
+
+@pytest.mark.parametrize('family', FAMS)
+def test_prefix_cache_matches_whole_prompts(family, ctok):
+    "The shared prefix's key/value cache gives the same activations and the same greedy replies as running every prompt whole."
+    m = tiny_model(family)
+    a = capture(m, ctok, SHARED, [PerPrompt()], batch_size=3, progress=False).acts
+    b = capture(m, ctok, SHARED, [PerPrompt()], batch_size=3, progress=False, prefix_cache=False).acts
+    assert (a - b).abs().max() < 1e-5
+    assert generate(m, ctok, SHARED, max_new_tokens=6, batch_size=3, progress=False) == \
+           generate(m, ctok, SHARED, max_new_tokens=6, batch_size=3, progress=False, prefix_cache=False)
+
+
+@pytest.mark.parametrize('family', FAMS)
+def test_generate_matches_transformers_generate(family, ctok):
+    "Our decoding loop (prefix cache, finished rows leaving the batch) emits the tokens of transformers' greedy generate, one prompt at a time."
+    m = tiny_model(family)
+    ours = generate(m, ctok, SHARED, max_new_tokens=6, batch_size=4, progress=False)
+    ref = []
+    for p in SHARED:
+        ids = torch.tensor([ctok([p])['input_ids'][0]])
+        seq = m.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=6, do_sample=False, pad_token_id=0, eos_token_id=[1])[0, ids.shape[1]:]
+        seq = seq[:(seq == 1).nonzero()[0, 0]] if (seq == 1).any() else seq   # up to the end token, which we do not return
+        ref.append(ctok.batch_decode([seq.tolist()])[0])
+    assert ours == ref
+
+
+def test_finished_rows_leave_the_batch(ctok):
+    "A row that emits the end token stops and leaves the batch; the others go on, each equal to its one-prompt-at-a-time reply."
+    m = tiny_model('qwen2')
+    m.generation_config.eos_token_id = None
+    with torch.no_grad(): end = int(m(torch.tensor([ctok([SHARED[1]])['input_ids'][0]])).logits[0, -1].argmax())
+    class EndTok(type(ctok)): eos_token_id = end        # SHARED[1]'s first greedy token ends its reply at once
+    widths = []
+    h = out_projs(m)[0].register_forward_pre_hook(lambda mod, args: widths.append(args[0].shape[0]))
+    try: out = generate(m, EndTok(), SHARED, max_new_tokens=8, batch_size=4, progress=False)
+    finally: h.remove()
+    assert out == [generate(m, EndTok(), [p], max_new_tokens=8, progress=False)[0] for p in SHARED]
+    assert out[1] == '' and any(out)
+    assert widths[0] == 1 and widths[1] == 4 and min(widths[2:]) < 4   # prefix once, full prefill, then a smaller batch

@@ -56,3 +56,26 @@ def test_universal_thresholds_are_parameters(ctok):
     strict = find_universal(m, ctok, PROMPTS, top_frac=0.1, min_share=1.0, progress=False)
     assert len(strict) <= len(loose) and (strict.mask <= loose.mask).all()
     with pytest.raises(ValueError, match='min_share'): find_universal(m, ctok, PROMPTS, min_share=0)
+
+
+def test_stored_statistics_are_reused_only_for_the_same_capture(tmp_path, monkeypatch, ctok):
+    "A rerun of the same capture loads its statistics; other prompts, a steered model or a changed model recompute."
+    from cna_nb.hooks import capture, MeanStats
+    from cna_nb.universal import TopAbsCounter
+    monkeypatch.setenv('CNA_NB_CACHE', str(tmp_path)); monkeypatch.setenv('CNA_NB_STATS_CACHE', '1')
+    m = tiny_model('qwen2')
+    first = capture(m, ctok, PROMPTS, [MeanStats(), TopAbsCounter()], progress=False)
+    assert len(list((tmp_path/'stats').glob('*.pt'))) == 1
+    def boom(*a, **k): raise AssertionError('recomputed')
+    m.base_model.forward = boom                      # any forward pass now fails: a hit must come from disk
+    again = capture(m, ctok, PROMPTS, [MeanStats(), TopAbsCounter()], progress=False)
+    assert torch.equal(again[0].sum, first[0].sum) and again[0].n == first[0].n and torch.equal(again[1].counts, first[1].counts)
+    with pytest.raises(AssertionError, match='recomputed'): capture(m, ctok, PROMPTS[:3], progress=False)
+    with pytest.raises(AssertionError, match='recomputed'):
+        with steer(m, {0: [1]}, 0.0): capture(m, ctok, PROMPTS, progress=False)
+    with pytest.raises(AssertionError, match='recomputed'): capture(m, ctok, PROMPTS, progress=False, cache=False)
+    del m.base_model.forward
+    with steer(m, {0: [1]}, 0.0): steered = capture(m, ctok, PROMPTS, progress=False)
+    assert not torch.equal(steered.sum, first[0].sum) and len(list((tmp_path/'stats').glob('*.pt'))) == 1   # a steered capture is never stored
+    with torch.no_grad(): m.model.layers[0].mlp.down_proj.weight.mul_(2)   # new weights, new fingerprint
+    assert not torch.equal(capture(m, ctok, PROMPTS, progress=False).sum, first[0].sum)
