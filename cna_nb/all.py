@@ -15,6 +15,7 @@ from .metrics import *
 from .ablation import *
 from .caa import *
 from .overlap import *
-from .cli import format_summary
+from .cli import format_summary, read_prompts
+from .explorer import Explorer
 from . import data as _data, models as _models, hooks as _hooks, deltas as _deltas, universal as _universal, metrics as _metrics, ablation as _ablation, caa as _caa, overlap as _overlap
-__all__ = [n for m in (_data, _models, _hooks, _deltas, _universal, _metrics, _ablation, _caa, _overlap) for n in m.__all__] + ['format_summary']
+__all__ = [n for m in (_data, _models, _hooks, _deltas, _universal, _metrics, _ablation, _caa, _overlap) for n in m.__all__] + ['format_summary', 'read_prompts', 'Explorer']

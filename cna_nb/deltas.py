@@ -67,7 +67,7 @@ class Circuit:
     def __repr__(self):
         c = self.layer_counts(); top = c[c > 0].sort_values(ascending=False).head(3)
         return (f"Circuit({len(self)} neurons of {self.shape[0]}×{self.shape[1]}, {int((self.deltas>0).sum())} positive δ; "
-                f"top layers {dict(top)}; model {self.meta.get('model', '?')})")
+                f"top layers { {int(k): int(v) for k, v in top.items()} }; model {self.meta.get('model', '?')})")
 
     @property
     def df(self) -> pd.DataFrame:

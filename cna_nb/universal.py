@@ -45,7 +45,7 @@ class UniversalNeurons:
         "Universal neurons per layer."
         return pd.Series(self.mask.sum(1).numpy(), name='universal').rename_axis('layer')
     def __repr__(self): 
-        bl = self.by_layer(); return f"UniversalNeurons({len(self)} neurons (top {100*self.top_frac:g}% on ≥{100*self.min_share:g}% of {self.n_prompts} prompts) in layers {dict(bl[bl>0])})"
+        bl = self.by_layer(); return f"UniversalNeurons({len(self)} neurons (top {100*self.top_frac:g}% on ≥{100*self.min_share:g}% of {self.n_prompts} prompts) in layers { {int(k): int(v) for k, v in bl[bl>0].items()} })"
 
 _UNIVERSAL_CACHE = {}
 
