@@ -63,7 +63,7 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
                        frac: float=0.001, m: float=0.0, max_new_tokens: int=48, batch_size: int=16, seed: int=0,
                        caa_alpha: float|None=1.0, # also steer with CAA at this strength (07_caa's shared α scale); None = no CAA row
                        out_dir: str|Path|None=None, progress: bool=True) -> dict:
-    "Discover, ablate, control (and CAA), evaluate: returns circuit, per-reply DataFrame, summary table and timings."
+    "Discover, ablate, control (and CAA), evaluate: returns circuit, control, contrast, residual contrast (or None), per-reply DataFrame, summary, timings."
     from cna_nb.caa import residual_contrast, arm
     t = {}; t0 = time.time()
     circ, con = find_circuit(model, tok, positive, negative, frac=frac, batch_size=batch_size, progress=progress, return_contrast=True)
@@ -71,6 +71,7 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
     ctrl = random_circuit(circ, seed=seed, exclude=con.exclude)
     conds = {'baseline': contextlib.nullcontext, f'CNA m={m:g}': lambda: steer(model, circ, m), f'random m={m:g}': lambda: steer(model, ctrl, m)}
     neurons = [0, len(circ), len(ctrl)]
+    rc = None
     if caa_alpha is not None:
         t0 = time.time()
         rc = residual_contrast(model, tok, positive, negative, batch_size=batch_size, progress=progress)
@@ -83,7 +84,7 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
                   out=None if out is None else out/'replies.jsonl')        # replies are written as they come; a rerun resumes
     t['evaluation_s'] = time.time() - t0
     summ = summarize(df).assign(neurons=neurons, max_new_tokens=max_new_tokens)
-    res = dict(circuit=circ, control=ctrl, contrast=con, results=df, summary=summ, timings=t)
+    res = dict(circuit=circ, control=ctrl, contrast=con, residual_contrast=rc, results=df, summary=summ, timings=t)
     if out is not None:
         circ.save(out/'circuit.pt'); ctrl.save(out/'random_control.pt')
         df.to_csv(out/'results.csv', index=False); summ.to_csv(out/'summary.csv', index=False)

@@ -88,10 +88,13 @@ def _tokenize(tok, texts, device, special=True):
 
 def _input_device(model): return model.get_input_embeddings().weight.device
 
+def _longest_first(lens: list[int]) -> list[int]:
+    "Indices sorting by length, longest first (less padding per batch, a stable order)."
+    return sorted(range(len(lens)), key=lambda i: (-lens[i], i))
+
 def _length_order(tok, texts):
-    "Indices sorting texts by token length, longest first (less padding per batch, a stable order)."
-    lens = [len(ids) for ids in tok(texts, add_special_tokens=False)['input_ids']]
-    return sorted(range(len(texts)), key=lambda i: (-lens[i], i))
+    "`_longest_first` by token length of `texts`."
+    return _longest_first([len(ids) for ids in tok(texts, add_special_tokens=False)['input_ids']])
 
 def _token_ids(tok, texts, special=True) -> list[list[int]]:
     return [list(map(int, i)) for i in tok(list(texts), add_special_tokens=special)['input_ids']]
@@ -187,7 +190,7 @@ def capture(model, tok, prompts: list[str],
         for a, s in zip(accs, torch.load(stats, weights_only=True)): vars(a).update(s)
         return accs[0] if accumulators is None or len(accs) == 1 else accs
     seqs = _token_ids(tok, texts, special=not _uses_chat(tok, template))
-    order = sorted(range(len(seqs)), key=lambda i: (-len(seqs[i]), i))
+    order = _longest_first([len(x) for x in seqs])
     dev, body, pad = _input_device(model), model.base_model, tok.pad_token_id if tok.pad_token_id is not None else 0
     grabbed, where = [None]*len(mods), {}
     def make_hook(j):
@@ -332,7 +335,7 @@ def generate(model, tok, prompts: list[str], max_new_tokens: int=64, batch_size:
     texts = format_prompts(tok, prompts, template, system)
     seqs = _token_ids(tok, texts, special=not _uses_chat(tok, template))
     if any(not s for s in seqs): raise ValueError("an empty prompt has no tokens to continue: give every prompt some text")
-    order, out = sorted(range(len(seqs)), key=lambda i: (-len(seqs[i]), i)), [None]*len(seqs)
+    order, out = _longest_first([len(x) for x in seqs]), [None]*len(seqs)
     dev, eos, pad = _input_device(model), _eos_ids(model, tok) if stop_at_eos else [], tok.pad_token_id if tok.pad_token_id is not None else 0
     keep_kw = {'logits_to_keep': 1} if 'logits_to_keep' in inspect.signature(model.forward).parameters else {}
     prefix = _Prefix(model, seqs[0][:_common_prefix_len(seqs)] if prefix_cache else [], dev)
