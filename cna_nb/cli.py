@@ -194,11 +194,15 @@ def cmd_discover(a):
     print(f"{circ!r}\n{len(pos)} positive, {len(neg)} negative prompts; {len(uni) if uni is not None else 0} universal neurons excluded; "
           f"{time.time()-t0:.1f}s\n{circ.summary().to_string()}\nwrote {out}, {out.with_suffix('.json').name}, {out.stem}_neurons.csv")
 
-def _circuit(path, model):
-    from cna_nb.deltas import Circuit
+def _circuit_path(path) -> Path:
+    "The --circuit file, checked before any model loads."
     if path is None: raise ValueError("this needs --circuit: a file from `cna discover` or `cna run` (cna_out/circuit.pt)")
     if not Path(path).is_file(): raise ValueError(f"circuit file {path!r} not found: make one with `cna discover` or `cna run`")
-    return Circuit.load(path, model)
+    return Path(path)
+
+def _circuit(path, model):
+    from cna_nb.deltas import Circuit
+    return Circuit.load(_circuit_path(path), model)
 
 def cmd_steer(a):
     from cna_nb.hooks import steer, generate
@@ -224,8 +228,9 @@ def cmd_eval(a):
     else: prompts = read_prompts(a.prompts)
     if a.limit: prompts = prompts[:a.limit]
     kinds = {k for _, k, _ in conds}
-    if kinds & {'cna', 'random'} and a.circuit is None: raise ValueError("cna=… and random=… conditions need --circuit (from `cna discover` or `cna run`)")
-    if a.circuit is not None and not Path(a.circuit).is_file(): raise ValueError(f"circuit file {a.circuit!r} not found: make one with `cna discover` or `cna run`")
+    if kinds & {'cna', 'random'}:
+        if a.circuit is None: raise ValueError("cna=… and random=… conditions need --circuit (from `cna discover` or `cna run`)")
+        _circuit_path(a.circuit)
     pos, neg = (read_prompts(a.positive), read_prompts(a.negative)) if kinds & {'caa', 'dirablate'} else (None, None)
     model, tok = _load(a)
     circ = _circuit(a.circuit, model) if kinds & {'cna', 'random'} else None
