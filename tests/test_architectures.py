@@ -1,7 +1,9 @@
 "Every supported family on a tiny random model: the neuron site, batched capture, steering by hook and by weights, cleanup."
 import pytest, torch
 from conftest import FAMILIES, tiny_model, PROMPTS
-from cna_nb.hooks import neuron_shape, out_projs, decoder_layers, capture, PerPrompt, steer, generate, get_arch
+from cna_nb.hooks import neuron_shape, out_projs, decoder_layers, capture, PerPrompt, get_arch
+from cna_nb.interventions import steer
+from cna_nb.decoding import generate
 
 FAMS = sorted(FAMILIES)
 
@@ -17,15 +19,15 @@ def test_site_is_input_of_output_projection(family, ctok):
         with torch.no_grad(): m(**{k: v for k, v in ctok(['hello world'], padding=True).items()})
     finally:
         for h in hs: h.remove()
-    got = capture(m, ctok, ['hello world'], [PerPrompt()], progress=False).acts[0]   # [L, N]
+    got = capture(m, ctok, ['hello world'], PerPrompt(), progress=False).acts[0]   # [L, N]
     for j in range(L): torch.testing.assert_close(got[j], seen[j][0].float(), atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize('family', FAMS)
 def test_batched_capture_equals_single(family, ctok):
     m = tiny_model(family)
-    b = capture(m, ctok, PROMPTS, [PerPrompt()], batch_size=4, progress=False).acts
-    s = torch.cat([capture(m, ctok, [p], [PerPrompt()], progress=False).acts for p in PROMPTS])
+    b = capture(m, ctok, PROMPTS, PerPrompt(), batch_size=4, progress=False).acts
+    s = torch.cat([capture(m, ctok, [p], PerPrompt(), progress=False).acts for p in PROMPTS])
     assert (b - s).abs().max() < 1e-5
 
 
@@ -94,8 +96,8 @@ SHARED = ['Answer in one line please. ' + p for p in PROMPTS]
 def test_prefix_cache_matches_whole_prompts(family, ctok):
     "The shared prefix's key/value cache gives the same activations and the same greedy replies as running every prompt whole."
     m = tiny_model(family)
-    a = capture(m, ctok, SHARED, [PerPrompt()], batch_size=3, progress=False).acts
-    b = capture(m, ctok, SHARED, [PerPrompt()], batch_size=3, progress=False, prefix_cache=False).acts
+    a = capture(m, ctok, SHARED, PerPrompt(), batch_size=3, progress=False).acts
+    b = capture(m, ctok, SHARED, PerPrompt(), batch_size=3, progress=False, prefix_cache=False).acts
     assert (a - b).abs().max() < 1e-5
     assert generate(m, ctok, SHARED, max_new_tokens=6, batch_size=3, progress=False) == \
            generate(m, ctok, SHARED, max_new_tokens=6, batch_size=3, progress=False, prefix_cache=False)

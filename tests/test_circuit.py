@@ -3,8 +3,8 @@ import pytest, torch
 from conftest import tiny_model, PROMPTS
 from cna_nb.deltas import contrast, Circuit, select_top
 from cna_nb.universal import find_circuit, find_universal
-from cna_nb.ablation import random_circuit
-from cna_nb.hooks import steer
+from cna_nb.deltas import random_circuit
+from cna_nb.interventions import steer
 
 POS, NEG = ['bad thing one', 'bad thing two', 'very bad'], ['good thing one', 'nice', 'fine thing']
 
@@ -64,11 +64,11 @@ def test_stored_statistics_are_reused_only_for_the_same_capture(tmp_path, monkey
     from cna_nb.universal import TopAbsCounter
     monkeypatch.setenv('CNA_NB_CACHE', str(tmp_path)); monkeypatch.setenv('CNA_NB_STATS_CACHE', '1')
     m = tiny_model('qwen2')
-    first = capture(m, ctok, PROMPTS, [MeanStats(), TopAbsCounter()], progress=False)
-    assert len(list((tmp_path/'stats').glob('*.pt'))) == 1
+    first = [capture(m, ctok, PROMPTS, MeanStats(), progress=False), capture(m, ctok, PROMPTS, TopAbsCounter(), progress=False)]
+    assert len(list((tmp_path/'stats').glob('*.pt'))) == 2
     def boom(*a, **k): raise AssertionError('recomputed')
     m.base_model.forward = boom                      # any forward pass now fails: a hit must come from disk
-    again = capture(m, ctok, PROMPTS, [MeanStats(), TopAbsCounter()], progress=False)
+    again = [capture(m, ctok, PROMPTS, MeanStats(), progress=False), capture(m, ctok, PROMPTS, TopAbsCounter(), progress=False)]
     assert torch.equal(again[0].sum, first[0].sum) and again[0].n == first[0].n and torch.equal(again[1].counts, first[1].counts)
     with pytest.raises(AssertionError, match='recomputed'): capture(m, ctok, PROMPTS[:3], progress=False)
     with pytest.raises(AssertionError, match='recomputed'):
@@ -76,6 +76,6 @@ def test_stored_statistics_are_reused_only_for_the_same_capture(tmp_path, monkey
     with pytest.raises(AssertionError, match='recomputed'): capture(m, ctok, PROMPTS, progress=False, cache=False)
     del m.base_model.forward
     with steer(m, {0: [1]}, 0.0): steered = capture(m, ctok, PROMPTS, progress=False)
-    assert not torch.equal(steered.sum, first[0].sum) and len(list((tmp_path/'stats').glob('*.pt'))) == 1   # a steered capture is never stored
+    assert not torch.equal(steered.sum, first[0].sum) and len(list((tmp_path/'stats').glob('*.pt'))) == 2   # a steered capture is never stored
     with torch.no_grad(): m.model.layers[0].mlp.down_proj.weight.mul_(2)   # new weights, new fingerprint
     assert not torch.equal(capture(m, ctok, PROMPTS, progress=False).sum, first[0].sum)

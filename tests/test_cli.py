@@ -34,7 +34,7 @@ def test_help_lists_subcommands():
     assert out.returncode == 0
     for cmd in ('prepare', 'run', 'discover', 'steer', 'eval', 'compare', 'examples:'): assert cmd in out.stdout
     sub = subprocess.run([str(Path(sys.executable).parent / 'cna'), 'eval', '--help'], capture_output=True, text=True)
-    assert sub.returncode == 0 and 'caa=' in sub.stdout and '--conditions' in sub.stdout
+    assert sub.returncode == 0 and 'caa:alpha=' in sub.stdout and '--conditions' in sub.stdout
 
 
 def test_full_sets_paper_size():
@@ -45,9 +45,10 @@ def test_full_sets_paper_size():
 @pytest.mark.parametrize('argv, msg', [
     (['run', '--limit', '0'], '--limit'),
     (['discover', '--positive', 'missing.txt', '--negative', 'benign'], 'not found'),
-    (['eval', '--conditions', 'cna=0'], 'need --circuit'),
+    (['eval', '--conditions', 'cna:m=0'], 'need --circuit'),
     (['eval', '--conditions', 'baseline', 'wobble=1'], 'unknown condition'),
-    (['steer', '--circuit', 'nowhere.pt', '--prompt', 'hi', '--model', '/nonexistent/model'], 'could not load'),
+    (['steer', '--circuit', 'nowhere.pt', '--prompt', 'hi'], 'not found'),                    # checked before any model loads
+    (['steer', '--circuit', __file__, '--prompt', 'hi', '--model', '/nonexistent/model'], 'could not load'),
 ])
 def test_input_errors_are_one_line_and_exit_2(argv, msg, capsys):
     assert main(argv) == 2
@@ -70,16 +71,16 @@ def test_discover_steer_eval_resume(tiny_dirs, prompt_files, tmp_path, capsys):
 
     csv = tmp_path/'ev'/'eval.csv'
     argv = ['eval', '--model', model, '--circuit', str(circ), '--prompts', str(prompt_files/'pos.txt'), '--limit', '3', '--max-new-tokens', '3',
-            '--conditions', 'baseline', 'cna=0', 'random=0', 'caa=1', 'dirablate=1', '--positive', str(prompt_files/'pos.txt'),
+            '--conditions', 'baseline', 'cna:m=0', 'random:m=0', 'caa:alpha=1', 'dirablate:alpha=1', '--positive', str(prompt_files/'pos.txt'),
             '--negative', str(prompt_files/'neg.csv'), '--out', str(csv)]
     assert main(argv) == 0
     df = pd.read_csv(csv)
-    assert len(df) == 15 and set(df.condition) == {'baseline', 'cna m=0', 'random m=0', 'caa α=1', 'dirablate α=1'}
+    assert len(df) == 15 and set(df.condition) == {'baseline', 'CNA m=0', 'random m=0', 'CAA α=1', 'dirablate α=1'}
     summ = pd.read_csv(tmp_path/'ev'/'eval_summary.csv')
-    assert summ.set_index('condition').loc['cna m=0', 'neurons'] == 5
+    assert summ.set_index('condition').loc['CNA m=0', 'neurons'] == 5
     lines = (tmp_path/'ev'/'eval.jsonl').read_text().splitlines()
     # a rerun resumes: nothing is generated again, the same rows come back
-    import cna_nb.metrics as M
+    import cna_nb.runner as M
     real = M.generate
     M.generate = lambda *a, **k: (_ for _ in ()).throw(AssertionError('generated again'))
     try: assert main(argv) == 0

@@ -8,17 +8,17 @@ jupyter_client = pytest.importorskip('jupyter_client')
 
 SETUP = r'''
 import threading, time, torch, transformers
-from cna_nb.hooks import CharTok
+from cna_nb.testing import CharTok
 from cna_nb.deltas import Circuit
 from cna_nb.explorer import Explorer
-import cna_nb.explorer as E
+import cna_nb.runner as R   # the explorer generates through the runner
 cfg = transformers.AutoConfig.for_model('qwen2', vocab_size=97, hidden_size=32, intermediate_size=48, num_hidden_layers=3,
                                         num_attention_heads=4, num_key_value_heads=2, pad_token_id=0)
 torch.manual_seed(0); tm = transformers.AutoModelForCausalLM.from_config(cfg).eval()
 circ = Circuit(torch.tensor([2, 2]), torch.tensor([1, 5]), torch.tensor([1., -1.], dtype=torch.float64), (3, 48))
-_real = E.generate
+_real = R.generate
 def slow_generate(*a, **k): time.sleep(1.0); return _real(*a, **k)     # long enough to ask the kernel something meanwhile
-E.generate = slow_generate
+R.generate = slow_generate
 ex = Explorer(tm, CharTok(), {'toy': circ}, prompt='hello there', max_new_tokens=6)
 ex.strength.value = 3.0
 print('BUTTON', ex.button.model_id, 'OUTPUT', ex.output.model_id)

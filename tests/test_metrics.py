@@ -2,9 +2,12 @@
 import contextlib, json, math
 import numpy as np, pandas as pd, pytest, torch
 from conftest import tiny_model
-from cna_nb.hooks import CharTok, steer
-from cna_nb.metrics import (parse_judge, strongreject_score, bootstrap_ci, mcnemar_exact, paired_bootstrap, evaluate, mmlu_eval,
-                            mmlu_accuracy, HTTPJudge, judge_replies, compare)
+from cna_nb.testing import CharTok
+from cna_nb.interventions import steer, Condition
+from cna_nb.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap, compare
+from cna_nb.judges import parse_judge, strongreject_score, HTTPJudge, judge_replies
+from cna_nb.runner import evaluate
+from cna_nb.mmlu import mmlu_eval, mmlu_accuracy
 
 
 @pytest.mark.parametrize('text,expected', [
@@ -61,16 +64,17 @@ PROMPTS = ['alpha prompt', 'b', 'a longer third prompt here', 'four four', 'five
 
 def test_evaluate_resumes_without_recomputing_and_matches_a_fresh_run(tmp_path):
     m, tok = tiny_model('qwen2'), CharTok()
-    conds = {'baseline': contextlib.nullcontext, 'ablate': lambda: steer(m, {1: [0, 1, 2]}, 0)}
+    conds = {'baseline': lambda model: contextlib.nullcontext(), 'ablate': lambda model: steer(model, {1: [0, 1, 2]}, 0)}
+    as_conds = lambda fs: [Condition.custom(k, f, key=k) for k, f in fs.items()]
     out = tmp_path/'r.jsonl'
-    first = evaluate(m, tok, PROMPTS[:3], conds, max_new_tokens=4, batch_size=2, out=out, progress=False)
+    first = evaluate(m, tok, PROMPTS[:3], as_conds(conds), max_new_tokens=4, batch_size=2, out=out, progress=False)
     n1 = len(out.read_text().splitlines())
     calls = []
-    counting = {k: (lambda f=f: (calls.append(1), f())[1]) for k, f in conds.items()}
-    full = evaluate(m, tok, PROMPTS, counting, max_new_tokens=4, batch_size=2, out=out, progress=False)
+    counting = {k: (lambda model, f=f: (calls.append(1), f(model))[1]) for k, f in conds.items()}
+    full = evaluate(m, tok, PROMPTS, as_conds(counting), max_new_tokens=4, batch_size=2, out=out, progress=False)
     assert n1 == 1 + 6 and len(out.read_text().splitlines()) == 1 + 10
     assert len(calls) == 2          # one batch of the two new prompts per condition, nothing else recomputed
-    fresh = evaluate(m, tok, PROMPTS, conds, max_new_tokens=4, batch_size=2, progress=False)
+    fresh = evaluate(m, tok, PROMPTS, as_conds(conds), max_new_tokens=4, batch_size=2, progress=False)
     pd.testing.assert_frame_equal(full, fresh)
     pd.testing.assert_frame_equal(full[full.prompt_id < 3].reset_index(drop=True)[first.columns], first.reset_index(drop=True))
 
@@ -78,13 +82,13 @@ def test_evaluate_resumes_without_recomputing_and_matches_a_fresh_run(tmp_path):
 def test_evaluate_ignores_a_truncated_last_line_and_refuses_other_settings(tmp_path):
     m, tok = tiny_model('qwen2'), CharTok()
     out = tmp_path/'r.jsonl'
-    evaluate(m, tok, PROMPTS, {'baseline': contextlib.nullcontext}, max_new_tokens=4, out=out, progress=False)
+    evaluate(m, tok, PROMPTS, [Condition.baseline()], max_new_tokens=4, out=out, progress=False)
     lines = out.read_text().splitlines()
     out.write_text('\n'.join(lines[:-1]) + '\n' + lines[-1][:10])    # a crash mid-write
-    df = evaluate(m, tok, PROMPTS, {'baseline': contextlib.nullcontext}, max_new_tokens=4, out=out, progress=False)
+    df = evaluate(m, tok, PROMPTS, [Condition.baseline()], max_new_tokens=4, out=out, progress=False)
     assert len(df) == 5 and sorted(df.prompt_id) == list(range(5))
     with pytest.raises(ValueError, match='other settings'):
-        evaluate(m, tok, PROMPTS, {'baseline': contextlib.nullcontext}, max_new_tokens=9, out=out, progress=False)
+        evaluate(m, tok, PROMPTS, [Condition.baseline()], max_new_tokens=9, out=out, progress=False)
 
 
 def test_mmlu_on_a_tiny_random_model_is_near_chance():

@@ -2,7 +2,7 @@
 import numpy as np, pytest, torch
 from transformers import AutoConfig, AutoModelForCausalLM
 from cna_nb.deltas import Circuit
-from cna_nb.hooks import CharTok
+from cna_nb.testing import CharTok
 from cna_nb.overlap import overlap, null_overlap, layer_overlap, localization, compare_models, steering_table
 
 
