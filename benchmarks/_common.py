@@ -42,3 +42,9 @@ def verdict(name: str, checks: list[tuple[str, bool]]) -> str:
 
 def header(title: str):
     print(f"# {title}\n{machine()}\n{time.strftime('%Y-%m-%d %H:%M:%S')}\n", flush=True)
+
+
+def left_padded(tok, texts):
+    "A left-padded batch of chat-formatted texts with position ids (the reference forward of the floors)."
+    enc = tok(texts, return_tensors='pt', padding=True, add_special_tokens=False)
+    return dict(input_ids=enc['input_ids'], attention_mask=enc['attention_mask'], position_ids=(enc['attention_mask'].cumsum(-1) - 1).clamp(min=0))

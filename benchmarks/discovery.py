@@ -14,13 +14,14 @@ and checks that every implementation selects the same circuit.
 """
 import argparse, os, sys, tempfile
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import Timer, header, table, verdict, peak_rss_gb
+from _common import Timer, header, table, verdict, peak_rss_gb, left_padded
 import torch
 
 
 def naive_discovery(model, tok, pos, neg, k):
     "The reference pattern: per-prompt forward with per-prompt hooks, keep whole tensors, δ and top-k neuron by neuron in Python."
-    from cna_nb.hooks import out_projs, format_prompts
+    from cna_nb.hooks import out_projs
+    from cna_nb.prompts import format_prompts
     def acts_of(prompts):
         rows = []
         for text in format_prompts(tok, prompts):
@@ -52,7 +53,8 @@ def main():
     os.environ['CNA_NB_STATS_CACHE'] = '0'
     from cna_nb.models import load_model
     from cna_nb.data import load_discovery
-    from cna_nb.hooks import format_prompts, _tokenize, _length_order, capture
+    from cna_nb.prompts import format_prompts, token_ids, longest_first
+    from cna_nb.hooks import capture
     from cna_nb.deltas import contrast, n_select
     header(f"discovery benchmark: {a.n} + {a.n} prompts, embedded 0.5B, batch {a.batch_size}")
     model, tok = load_model()
@@ -61,10 +63,10 @@ def main():
     rows, res = [], {}
 
     def floor(body: bool, sort: bool):
-        order = _length_order(tok, texts) if sort else list(range(len(texts)))
+        order = longest_first([len(x) for x in token_ids(tok, texts, special=False)]) if sort else list(range(len(texts)))
         with torch.no_grad():
             for s in range(0, len(order), a.batch_size):
-                enc = _tokenize(tok, [texts[i] for i in order[s:s+a.batch_size]], 'cpu', special=False)
+                enc = left_padded(tok, [texts[i] for i in order[s:s+a.batch_size]])
                 (model.base_model if body else model)(**enc, use_cache=False)
 
     with Timer() as t: floor(body=False, sort=False)

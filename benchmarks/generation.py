@@ -11,7 +11,7 @@ Also counts how many replies are identical between the implementations.
 """
 import argparse, os, sys
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import Timer, header, table, verdict
+from _common import Timer, header, table, verdict, left_padded
 import torch
 
 
@@ -23,7 +23,9 @@ def main():
     a = ap.parse_args()
     from cna_nb.models import load_model
     from cna_nb.data import load_discovery, jbb_prompts
-    from cna_nb.hooks import generate, steer, format_prompts, _tokenize, _eos_ids
+    from cna_nb.prompts import format_prompts, eos_ids
+    from cna_nb.decoding import generate
+    from cna_nb.interventions import steer
     from cna_nb.universal import find_circuit
     header(f"steered generation benchmark: {a.n} JBB prompts × {a.tokens} tokens, embedded 0.5B, batch {a.batch_size}")
     model, tok = load_model()
@@ -47,13 +49,13 @@ def main():
     with Timer() as t:
         with steer(model, circ, 0.0): ours = gen()
     res['ours'] = t.s
-    texts = format_prompts(tok, prompts); eos = _eos_ids(model, tok)
+    texts = format_prompts(tok, prompts); eos = eos_ids(model, tok)
     kw = dict(max_new_tokens=a.tokens, do_sample=False, temperature=None, top_p=None, top_k=None, pad_token_id=tok.pad_token_id, eos_token_id=eos)
     def hf(batch):
         out = []
         with torch.no_grad():
             for s in range(0, len(texts), batch):
-                enc = _tokenize(tok, texts[s:s+batch], 'cpu', special=False); enc.pop('position_ids')
+                enc = left_padded(tok, texts[s:s+batch]); enc.pop('position_ids')
                 with steer(model, circ, 0.0):            # hooks registered per call, as a per-prompt loop does
                     seqs = model.generate(**enc, **kw)
                 out += [x.strip() for x in tok.batch_decode(seqs[:, enc['input_ids'].shape[1]:], skip_special_tokens=True)]

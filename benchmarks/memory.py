@@ -20,8 +20,8 @@ def status_kb(field):
 
 
 def pool(tok, texts, lo, hi, n):
-    from cna_nb.hooks import format_prompts, _token_ids
-    lens = [len(x) for x in _token_ids(tok, format_prompts(tok, texts), special=False)]
+    from cna_nb.prompts import format_prompts, token_ids
+    lens = [len(x) for x in token_ids(tok, format_prompts(tok, texts), special=False)]
     keep = sorted((i for i in range(len(texts)) if lo <= lens[i] <= hi), key=lambda i: (-lens[i], i))
     if len(keep) < n: sys.exit(f"only {len(keep)} prompts of {lo}-{hi} tokens, {n} needed: widen --max-tokens")
     return [texts[i] for i in keep[:n]]
