@@ -9,3 +9,17 @@ from cna_nb.testing import CharTok, FAMILIES, tiny_model   # the shared tiny-mod
 def ctok(): return CharTok()
 
 PROMPTS = ['a short one', 'a much longer prompt with many more characters in it', 'mid length prompt', 'x']
+
+
+@pytest.fixture(scope='session')
+def tiny_dirs(tmp_path_factory):
+    "Two tiny Qwen2 folders of the same shape (different seeds) with the embedded model's tokenizer: a stand-in base / instruct pair."
+    from transformers import AutoTokenizer
+    from cna_nb.models import embedded_model_dir, DEFAULT_MODEL
+    tok = AutoTokenizer.from_pretrained(embedded_model_dir(DEFAULT_MODEL))
+    dirs = []
+    for seed in (0, 1):
+        d = tmp_path_factory.mktemp(f'tiny{seed}')
+        m = tiny_model('qwen2', seed=seed); m.resize_token_embeddings(len(tok)); m.save_pretrained(d); tok.save_pretrained(d)
+        dirs.append(d)
+    return dirs

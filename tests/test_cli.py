@@ -8,20 +8,6 @@ from cna_nb.deltas import Circuit
 
 
 @pytest.fixture(scope='module')
-def tiny_dirs(tmp_path_factory):
-    "Two tiny Qwen2 folders of the same shape (different seeds) with the embedded model's tokenizer: a stand-in base / instruct pair."
-    from transformers import AutoTokenizer
-    from cna_nb.models import embedded_model_dir, DEFAULT_MODEL
-    tok = AutoTokenizer.from_pretrained(embedded_model_dir(DEFAULT_MODEL))
-    dirs = []
-    for seed in (0, 1):
-        d = tmp_path_factory.mktemp(f'tiny{seed}')
-        m = tiny_model('qwen2', seed=seed); m.resize_token_embeddings(len(tok)); m.save_pretrained(d); tok.save_pretrained(d)
-        dirs.append(d)
-    return dirs
-
-
-@pytest.fixture(scope='module')
 def prompt_files(tmp_path_factory):
     d = tmp_path_factory.mktemp('prompts')
     (d/'pos.txt').write_text('\n'.join(f'Réponds en français, question {i} : quelle heure est-il ?' for i in range(8)) + '\n')
