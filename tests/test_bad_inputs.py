@@ -268,3 +268,17 @@ def test_stale_statistics_are_never_used_after_an_edit(tmp_path, monkeypatch):
     monkeypatch.setenv('CNA_NB_STATS_CACHE', '0')
     uncached = contrast(m, tok, pos, neg, progress=False).delta
     assert not torch.equal(before, after) and torch.allclose(after, uncached, atol=1e-6) and torch.equal(after, fresh)
+
+
+def test_a_rerun_with_another_circuit_never_overwrites_the_folder(tmp_path):
+    "`cna run --frac 0.05` then `--frac 0.02` into one folder: the second is refused before circuit.pt (which the replies were made with) changes."
+    from cna_nb.ablation import refusal_experiment
+    m, tok, out = tiny_model(), CharTok(), tmp_path/'exp'
+    pos, neg, prompts = ['bad a thing', 'bad b thing', 'bad c'], ['good a thing', 'good b thing', 'good c'], ['do it', 'do that now']
+    refusal_experiment(m, tok, pos, neg, prompts, frac=0.05, max_new_tokens=2, caa_alpha=None, out_dir=out, progress=False)
+    before = snapshot(out)
+    with pytest.raises(ValueError, match='another experiment.*--fresh'):
+        refusal_experiment(m, tok, pos, neg, prompts, frac=0.02, max_new_tokens=2, caa_alpha=None, out_dir=out, progress=False)
+    assert snapshot(out) == before
+    res = refusal_experiment(m, tok, pos, neg, prompts, frac=0.02, max_new_tokens=2, caa_alpha=None, out_dir=out, fresh=True, progress=False)
+    assert Circuit.load(out/'circuit.pt').neurons.tolist() == res['circuit'].neurons.tolist() and list(out.glob('replies.jsonl.*.old'))
