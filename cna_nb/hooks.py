@@ -135,7 +135,7 @@ def _load_stats(path: Path|None, acc) -> bool:
     if path is None or not path.exists(): return False
     try:
         state = torch.load(path, weights_only=True)[0]
-        if not isinstance(state, dict) or set(state) != set(vars(acc)): raise KeyError(f'holds {sorted(state) if isinstance(state, dict) else type(state).__name__}')
+        if not isinstance(state, dict) or not set(vars(acc)) <= set(state): raise KeyError(f'holds {sorted(state) if isinstance(state, dict) else type(state).__name__}')
     except (RuntimeError, EOFError, OSError, KeyError, IndexError, TypeError, pickle.UnpicklingError) as e:
         warnings.warn(f"statistics cache entry {path} was unreadable ({type(e).__name__}: {str(e)[:80]}): discarded, recomputing")
         path.unlink(missing_ok=True); return False

@@ -17,7 +17,7 @@ __all__ = ['TopAbsCounter', 'UniversalNeurons', 'find_universal', 'find_circuit'
 # %% ../nbs/07_universal.ipynb #8ee0dc5c
 class TopAbsCounter:
     "Per neuron, the number of prompts on which it is in the top `top_frac` of |activation| over all layers."
-    def __init__(self, top_frac: float=0.001): self.top_frac, self.n, self.counts = top_frac, 0, None
+    def __init__(self, top_frac: float=0.001): self.top_frac, self.n, self.counts, self.shape = top_frac, 0, None, None
     @property
     def cache_key(self) -> str: return f'topabs{self.top_frac!r}'   # lets `capture` store finished counts
     def update(self, acts, idx): # acts: [batch, n_layers, width]
