@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 from .models import model_fingerprint, cache_dir, file_lock
-from .prompts import PromptFormat, as_format, input_device, longest_first, common_prefix_len, pad_id, check_tokens
+from .prompts import PromptFormat, as_format, token_ids, input_device, longest_first, common_prefix_len, pad_id, check_tokens
 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'STATS_VERSION', 'Arch', 'register_architecture', 'get_arch', 'decoder_layers', 'out_projs',
@@ -202,9 +202,10 @@ def capture(model, tok, prompts: list[str],
     if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     acc, fmt = MeanStats() if acc is None else acc, as_format(fmt)
     mods, kind = site_modules(model, site)
-    path = stats_path(model, fmt.texts(tok, prompts), site, acc) if cache else None
+    texts = fmt.texts(tok, prompts)                    # formatted once: the cache key and the tokens come from the same texts
+    path = stats_path(model, texts, site, acc) if cache else None
     if _load_stats(path, acc): return acc
-    seqs = fmt.token_ids(tok, prompts)
+    seqs = token_ids(tok, texts, special=not fmt.uses_chat(tok))
     check_tokens(model, seqs)
     with (file_lock(path, what='statistics cache entry') if path is not None else contextlib.nullcontext()):
         if _load_stats(path, acc): return acc          # another process computed it while we waited
