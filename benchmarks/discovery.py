@@ -49,6 +49,7 @@ def main():
     ap.add_argument('--n', type=int, default=100, help='prompts per side (max 100)')
     ap.add_argument('--batch-size', type=int, default=16)
     ap.add_argument('--skip-naive', action='store_true')
+    ap.add_argument('--dtype', default='float32', choices=['float32', 'bfloat16', 'auto'], help='model dtype (benchmarks/dtype.py compares the two side by side)')
     a = ap.parse_args()
     os.environ['CNA_NB_STATS_CACHE'] = '0'
     from cna_nb.models import load_model
@@ -56,8 +57,8 @@ def main():
     from cna_nb.prompts import format_prompts, token_ids, longest_first
     from cna_nb.hooks import capture
     from cna_nb.deltas import contrast, n_select
-    header(f"discovery benchmark: {a.n} + {a.n} prompts, embedded 0.5B, batch {a.batch_size}")
-    model, tok = load_model()
+    header(f"discovery benchmark: {a.n} + {a.n} prompts, embedded 0.5B in {a.dtype}, batch {a.batch_size}")
+    model, tok = load_model(dtype=a.dtype)
     pos, neg = (x[:a.n] for x in load_discovery())
     texts = format_prompts(tok, pos + neg)
     rows, res = [], {}
@@ -97,7 +98,8 @@ def main():
         res['naive'] = t.s; rows.append(dict(method='naive: one prompt at a time, per-neuron Python', seconds=f"{t.s:.1f}"))
         same.append(('naive', naive == ours_set))
     for r in rows: r['× cna_nb'] = f"{float(r['seconds'])/res['ours']:.2f}"
-    print(table(rows, ['method', 'seconds', '× cna_nb']))
+    for r in rows: r['dtype'] = a.dtype
+    print(table(rows, ['method', 'dtype', 'seconds', '× cna_nb']))
     print(f"\ncircuit: {len(ours)} neurons; identical to " + ', '.join(f"{n}: {'yes' if v else 'NO'}" for n, v in same))
     print(f"peak RSS {peak_rss_gb():.2f} GB\n")
     checks = [(f"cna_nb / full forward = {res['ours']/res['full']:.2f} ≤ 0.6", res['ours'] <= 0.6*res['full'])]

@@ -20,6 +20,7 @@ def main():
     ap.add_argument('--n', type=int, default=32)
     ap.add_argument('--tokens', type=int, default=64)
     ap.add_argument('--batch-size', type=int, default=32)
+    ap.add_argument('--dtype', default='float32', choices=['float32', 'bfloat16', 'auto'], help='model dtype (benchmarks/dtype.py compares the two side by side)')
     a = ap.parse_args()
     from cna_nb.models import load_model
     from cna_nb.data import load_discovery, jbb_prompts
@@ -27,8 +28,8 @@ def main():
     from cna_nb.decoding import generate
     from cna_nb.interventions import steer
     from cna_nb.universal import find_circuit
-    header(f"steered generation benchmark: {a.n} JBB prompts × {a.tokens} tokens, embedded 0.5B, batch {a.batch_size}")
-    model, tok = load_model()
+    header(f"steered generation benchmark: {a.n} JBB prompts × {a.tokens} tokens, embedded 0.5B in {a.dtype}, batch {a.batch_size}")
+    model, tok = load_model(dtype=a.dtype)
     circ = find_circuit(model, tok, *load_discovery(), progress=False)      # statistics cache: instant after the first run
     prompts = jbb_prompts(a.n)
     print(f"circuit: {len(circ)} neurons; prompts: {len(prompts)}\n", flush=True)
@@ -67,7 +68,8 @@ def main():
     n_tok = sum(len(tok(r, add_special_tokens=False)['input_ids']) for r in ours)
     for k, name in [('ours', 'cna_nb generate, batched'), ('hf_batched', 'transformers generate, batched'), ('one', 'one prompt at a time (transformers)')]:
         rows.append(dict(part='B real replies', method=name, seconds=f"{res[k]:.1f}", tokens=f"≈{n_tok}", ratio=f"{res[k]/res['ours']:.2f} × cna_nb"))
-    print(table(rows, ['part', 'method', 'seconds', 'tokens', 'ratio']))
+    for r in rows: r['dtype'] = a.dtype
+    print(table(rows, ['part', 'method', 'dtype', 'seconds', 'tokens', 'ratio']))
     same_hf = sum(x == y for x, y in zip(ours, hf_b)); same_one = sum(x == y for x, y in zip(ours, one))
     print(f"\nidentical replies: cna_nb vs transformers batched {same_hf}/{len(ours)}, vs one at a time {same_one}/{len(ours)} "
           f"(greedy ties can flip on float rounding when batch shapes differ)\n")

