@@ -153,7 +153,7 @@ def report(res, paired_bootstrap):
         pb = paired_bootstrap(c16, c32)
         same = np.mean([x == y for x, y in zip(res['mmlu/float32']['pred'], res['mmlu/bfloat16']['pred'])])
         print(f"  MMLU: {c32.mean():.1%} (float32) vs {c16.mean():.1%} (bfloat16), difference {100*(c16.mean()-c32.mean()):+.1f} points "
-              f"{ {k: (round(100*v, 1) if isinstance(v, float) else v) for k, v in pb.items()} }; same answer on {same:.1%} of {len(c32)} questions ({len(c32)//57} per subject)")
+              f"[{100*pb['lo']:+.1f}, {100*pb['hi']:+.1f}] (paired bootstrap, p = {pb['p']:.2f}); same answer on {same:.1%} of {len(c32)} questions ({len(c32)//57} per subject)")
     if checks: print('\n' + verdict('bfloat16 speed', checks))
 
 

@@ -132,12 +132,17 @@ def device_map_path(model, name, a, tok, prompts, eq_rows):
     "Save the random model, load it back through cna_nb.load_model(folder, device_map='auto'), check it computes the same."
     from cna_nb.models import load_model
     from cna_nb.hooks import capture, PerPrompt
+    from tokenizers import Tokenizer, Regex, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter(); model.save_pretrained(d); ts = time.perf_counter() - t0
-        t0 = time.perf_counter(); m2, _ = load_model(d, dtype='auto', device_map='auto'); tl = time.perf_counter() - t0
+        chars = Tokenizer(models.WordLevel({'<pad>': 0, '<eos>': 1, **{chr(32 + i): 2 + i for i in range(95)}}, unk_token='<pad>'))
+        chars.pre_tokenizer = pre_tokenizers.Split(Regex('.'), 'isolated')      # one token per character, saved with the model
+        PreTrainedTokenizerFast(tokenizer_object=chars, pad_token='<pad>', eos_token='<eos>').save_pretrained(d)
+        t0 = time.perf_counter(); m2, tok2 = load_model(d, dtype='auto', device_map='auto'); tl = time.perf_counter() - t0
         devs = sorted({str(p.device) for p in m2.parameters()})
-        a1 = capture(model, tok, prompts[:8], PerPrompt(), batch_size=8, progress=False).acts
-        a2 = capture(m2, tok, prompts[:8], PerPrompt(), batch_size=8, progress=False).acts
+        a1 = capture(model, tok2, prompts[:8], PerPrompt(), batch_size=8, progress=False).acts
+        a2 = capture(m2, tok2, prompts[:8], PerPrompt(), batch_size=8, progress=False).acts
         eq_rows.append(dict(model=name, check='device_map="auto": dtype, devices, save / load seconds', value=f"{m2.dtype}, {devs}, {ts:.1f} / {tl:.1f}"))
         eq_rows.append(dict(model=name, check='device_map="auto" vs in-memory capture: max|Δ|', value=f"{float((a1 - a2).abs().max()):.2e}"))
         del m2

