@@ -11,7 +11,8 @@ import pandas as pd, torch
 import matplotlib.pyplot as plt, seaborn as sns
 from .models import model_fingerprint
 from .prompts import PromptFormat, as_format
-from .hooks import capture, neuron_shape, decoder_layers, MeanStats
+from .moe import MoELayout
+from .hooks import capture, neuron_shape, neuron_layout, decoder_layers, MeanStats
 
 # %% auto #0
 __all__ = ['contrastive_delta', 'n_select', 'select_top', 'prompts_hash', 'Circuit', 'Contrast', 'contrast', 'random_circuit',
@@ -66,6 +67,10 @@ class Circuit:
     meta: dict = field(default_factory=dict)
 
     def __len__(self): return len(self.layers)
+    @property
+    def layout(self) -> MoELayout|None:
+        "(expert, unit) layout of a circuit found on a mixture-of-experts model; None for dense MLPs."
+        return MoELayout(**self.meta['moe']) if self.meta.get('moe') else None
     def __repr__(self):
         c = self.layer_counts(); top = c[c > 0].sort_values(ascending=False).head(3)
         return (f"Circuit({len(self)} neurons of {self.shape[0]}×{self.shape[1]}, {int((self.deltas>0).sum())} positive δ; "
@@ -73,9 +78,11 @@ class Circuit:
 
     @property
     def df(self) -> pd.DataFrame:
-        "One row per neuron: layer, neuron, delta, sign."
-        return pd.DataFrame(dict(layer=self.layers.numpy(), neuron=self.neurons.numpy(), delta=self.deltas.numpy(),
-                                 sign=torch.sign(self.deltas).long().numpy()))
+        "One row per neuron: layer, neuron, delta, sign (MoE circuits: also expert and unit; expert = n_experts is the shared expert)."
+        d = pd.DataFrame(dict(layer=self.layers.numpy(), neuron=self.neurons.numpy(), delta=self.deltas.numpy(),
+                              sign=torch.sign(self.deltas).long().numpy()))
+        lay = self.layout
+        return d if lay is None else d.assign(expert=lay.expert(self.neurons).numpy(), unit=lay.unit(self.neurons).numpy())
 
     def by_layer(self) -> dict[int, torch.Tensor]:
         "{layer: neuron indices} (what `steer` consumes)."
@@ -84,6 +91,15 @@ class Circuit:
     def layer_counts(self) -> pd.Series:
         "Number of circuit neurons in every layer (zeros included)."
         return pd.Series(torch.bincount(self.layers, minlength=self.shape[0]).numpy(), name='neurons').rename_axis('layer')
+
+    def expert_counts(self) -> pd.DataFrame:
+        "MoE circuits: neurons per layer (rows) and expert (columns; 'shared' = the shared expert), zeros included."
+        lay = self.layout
+        if lay is None: raise ValueError("expert_counts is for circuits found on a mixture-of-experts model; this one is dense: use layer_counts()")
+        counts = torch.zeros(self.shape[0], lay.n_experts + 1, dtype=torch.long)
+        counts.index_put_((self.layers, lay.expert(self.neurons)), torch.ones(len(self), dtype=torch.long), accumulate=True)
+        cols = list(range(lay.n_experts)) + ['shared']
+        return pd.DataFrame(counts.numpy(), columns=cols).rename_axis('layer').rename_axis('expert', axis=1).loc[:, cols[:lay.n_experts] + (['shared'] if lay.shared_width else [])]
 
     def share_last(self, frac: float=0.1) -> float:
         "Share of the circuit in the last `frac` of layers (layers >= ceil((1-frac)·n_layers))."
@@ -95,7 +111,8 @@ class Circuit:
         return pd.Series({'neurons': len(self), 'share of all MLP neurons %': 100*len(self)/(self.shape[0]*self.shape[1]),
                           'positive δ': int((self.deltas > 0).sum()), 'negative δ': int((self.deltas < 0).sum()),
                           'layers used': int((self.layer_counts() > 0).sum()), 'share in last 10% of layers': self.share_last(0.1),
-                          'share in last 25% of layers': self.share_last(0.25), 'max |δ|': float(self.deltas.abs().max()) if len(self) else 0.0})
+                          'share in last 25% of layers': self.share_last(0.25), 'max |δ|': float(self.deltas.abs().max()) if len(self) else 0.0,
+                          **({} if self.layout is None else {'(layer, expert) pairs used': int((self.expert_counts().to_numpy() > 0).sum())})})
 
     def plot_layers(self, ax=None, label: str|None=None):
         "Bar chart of circuit neurons per layer, split by the sign of δ."
@@ -114,6 +131,10 @@ class Circuit:
     def check_model(self, model):
         "Shape must match; a different weight fingerprint only warns (e.g. base → instruct transfer)."
         self.check_shape(neuron_shape(model))
+        lay = neuron_layout(model)
+        if (lay.describe() if lay else None) != self.meta.get('moe'):
+            raise ValueError(f"circuit neuron layout {self.meta.get('moe')} differs from this model's {lay.describe() if lay else None} (experts × units): "
+                             "rediscover the circuit on this model")
         fp = self.meta.get('fingerprint')
         if fp and fp != model_fingerprint(model): warnings.warn(f"circuit was found on other weights (fingerprint {fp}, model {self.meta.get('model')})")
 
@@ -164,15 +185,18 @@ class Contrast:
 
 def contrast(model, tok, positive: list[str], negative: list[str],
              exclude: torch.Tensor|None=None, # bool [n_layers, n_neurons] never selected (universal neurons)
-             fmt: PromptFormat|None=None, batch_size: int=16, progress: bool=True) -> Contrast:
+             fmt: PromptFormat|None=None, batch_size: int=16, progress: bool=True,
+             site: str='mlp', # MoE models: 'mlp' = routed activations (0 where the expert was not chosen), 'mlp_all' = every expert
+            ) -> Contrast:
     "Capture both prompt sets and compute δ for every MLP neuron."
     if isinstance(positive, str) or isinstance(negative, str): raise TypeError("positive and negative must be lists of prompts")
     fmt = as_format(fmt)
-    pos = capture(model, tok, positive, fmt=fmt, batch_size=batch_size, progress=progress, desc='positive')
-    neg = capture(model, tok, negative, fmt=fmt, batch_size=batch_size, progress=progress, desc='negative')
+    pos = capture(model, tok, positive, site=site, fmt=fmt, batch_size=batch_size, progress=progress, desc='positive')
+    neg = capture(model, tok, negative, site=site, fmt=fmt, batch_size=batch_size, progress=progress, desc='negative')
+    lay = neuron_layout(model)
     meta = dict(model=str(getattr(model, 'name_or_path', '') or model.config.model_type), fingerprint=model_fingerprint(model),
                 n_positive=len(positive), n_negative=len(negative), positive_hash=prompts_hash(positive), negative_hash=prompts_hash(negative),
-                **fmt.describe(),
+                **fmt.describe(), **({} if lay is None else dict(site=site, moe=lay.describe())),
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
     delta = contrastive_delta(pos, neg)
     if not bool(delta.abs().max() > 0):
@@ -182,18 +206,22 @@ def contrast(model, tok, positive: list[str], negative: list[str],
 
 # %% ../nbs/06_deltas.ipynb #c344ddbc
 def random_circuit(circuit: Circuit, seed: int=0, exclude: torch.Tensor|None=None) -> Circuit:
-    "Random neurons with the circuit's per-layer counts, disjoint from it (and from `exclude`, bool [n_layers, n_neurons])."
+    "Random neurons with the circuit's per-layer (MoE: per-layer and per-expert) counts, disjoint from it (and from `exclude`, bool [n_layers, n_neurons])."
     L, N = circuit.shape
     taken = torch.zeros(L, N, dtype=torch.bool)
     taken[circuit.layers, circuit.neurons] = True
     if exclude is not None: taken |= exclude
     g = torch.Generator().manual_seed(seed)
     layers, neurons = [], []
-    for l, cnt in enumerate(circuit.layer_counts().tolist()):
-        if not cnt: continue
-        free = (~taken[l]).nonzero().flatten()
-        if len(free) < cnt: raise ValueError(f"layer {l} has only {len(free)} free neurons for {cnt} random ones")
-        neurons.append(free[torch.randperm(len(free), generator=g)[:cnt]].sort().values); layers.append(torch.full((cnt,), l))
+    blocks = [(0, N)] if circuit.layout is None else circuit.layout.blocks()      # MoE: draw inside each expert
+    for l in range(L):
+        for start, size in blocks:
+            sel = circuit.neurons[circuit.layers == l]
+            cnt = int(((sel >= start) & (sel < start + size)).sum())
+            if not cnt: continue
+            free = start + (~taken[l, start:start+size]).nonzero().flatten()
+            if len(free) < cnt: raise ValueError(f"layer {l} has only {len(free)} free neurons for {cnt} random ones" + (f" in expert {start // size}" if len(blocks) > 1 else ''))
+            neurons.append(free[torch.randperm(len(free), generator=g)[:cnt]].sort().values); layers.append(torch.full((cnt,), l))
     layers, neurons = torch.cat(layers), torch.cat(neurons)
     return Circuit(layers, neurons, torch.zeros(len(layers), dtype=torch.float64), circuit.shape, {**circuit.meta, 'random_control_seed': seed})
 

@@ -13,32 +13,39 @@ import torch
 from tqdm.auto import tqdm
 from .models import model_fingerprint, cache_dir, file_lock
 from .prompts import PromptFormat, as_format, token_ids, input_device, longest_first, common_prefix_len, pad_id, check_tokens
+from .moe import MoEArch, MoELayout, moe_layout, moe_neurons
 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'STATS_VERSION', 'Arch', 'register_architecture', 'get_arch', 'decoder_layers', 'out_projs',
-           'neuron_shape', 'hooks_on', 'is_hooked', 'MeanStats', 'PerPrompt', 'stats_path', 'site_modules', 'Prefix',
-           'capture']
+           'neuron_layout', 'neuron_shape', 'hooks_on', 'is_hooked', 'MeanStats', 'PerPrompt', 'stats_path',
+           'site_modules', 'Prefix', 'capture']
 
 # %% ../nbs/04_hooks.ipynb #ff515052
 @dataclass(frozen=True)
 class Arch:
-    "Where a model family keeps its decoder layers and the MLP output projection."
+    "Where a model family keeps its decoder layers and the MLP output projection (or, for MoE families, the MoE block)."
     layers: str            # attribute path from the model to the list of decoder layers
-    out_proj: str          # attribute path from a decoder layer to the MLP output projection
+    out_proj: str          # attribute path from a decoder layer to the MLP output projection (MoE: to the MoE block)
     conv1d: bool = False   # weight stored as [in, out] (GPT-2's Conv1D) instead of nn.Linear's [out, in]
+    moe: MoEArch|None = None   # the parts of the MoE block, for mixture-of-experts families
 
 _llama_like = Arch('model.layers', 'mlp.down_proj')
 ARCHITECTURES: dict[str, Arch] = {
-    **{t: _llama_like for t in ['llama', 'qwen2', 'qwen3', 'mistral', 'gemma', 'gemma2', 'gemma3_text', 'phi3', 'olmo2', 'qwen2_moe_dense']},
+    **{t: _llama_like for t in ['llama', 'qwen2', 'qwen3', 'mistral', 'gemma', 'gemma2', 'gemma3_text', 'phi3', 'olmo2']},
     'gemma3': Arch('model.language_model.layers', 'mlp.down_proj'),
     'gpt2': Arch('transformer.h', 'mlp.c_proj', conv1d=True),
     'gpt_neox': Arch('gpt_neox.layers', 'mlp.dense_4h_to_h'),
+    'qwen2_moe': Arch('model.layers', 'mlp', moe=MoEArch(shared='shared_expert')),
+    **{t: Arch('model.layers', 'mlp', moe=MoEArch()) for t in ['qwen3_moe', 'mixtral', 'olmoe']},
+    'gpt_oss': Arch('model.layers', 'mlp', moe=MoEArch(router='router')),
 }
 
 def register_architecture(model_type: str, # `model.config.model_type`
-                          layers: str, out_proj: str, conv1d: bool=False) -> Arch:
+                          layers: str, out_proj: str, conv1d: bool=False,
+                          moe: MoEArch|None=None, # for an MoE family: `out_proj` is the MoE block, `moe` its parts
+                         ) -> Arch:
     "Teach cna_nb a new model family, e.g. `register_architecture('falcon', 'transformer.h', 'mlp.dense_4h_to_h')`."
-    ARCHITECTURES[model_type] = a = Arch(layers, out_proj, conv1d)
+    ARCHITECTURES[model_type] = a = Arch(layers, out_proj, conv1d, moe)
     return a
 
 def get_arch(model) -> Arch:
@@ -55,23 +62,36 @@ def decoder_layers(model) -> list:
     return list(reduce(getattr, get_arch(model).layers.split('.'), model))
 
 def out_projs(model) -> list:
-    "The MLP output projection of every decoder layer: its input is the neuron vector."
+    "The MLP output projection of every decoder layer (its input is the neuron vector); for MoE families, the MoE block."
     a = get_arch(model)
     return [reduce(getattr, a.out_proj.split('.'), l) for l in decoder_layers(model)]
 
+def neuron_layout(model) -> MoELayout|None:
+    "How each layer's neuron index splits into (expert, unit) in an MoE model (the same in every layer, checked); None for dense MLPs."
+    a = get_arch(model)
+    if a.moe is None: return None
+    blocks = out_projs(model)
+    bad = [l for l, b in enumerate(blocks) if not hasattr(b, a.moe.experts.split('.')[0])]
+    if bad: raise ValueError(f"layers {bad} of this {model.config.model_type} model have a dense MLP instead of experts (mlp_only_layers / "
+                             "decoder_sparse_step): cna_nb needs an MoE block in every layer")
+    lays = {moe_layout(b, a.moe) for b in blocks}
+    if len(lays) != 1: raise ValueError(f"the MoE layers differ in layout {sorted(map(str, lays))}: cna_nb needs one layout for every layer")
+    return lays.pop()
+
 def neuron_shape(model) -> tuple[int, int]:
-    "(n_layers, neurons per layer) of the MLP neuron site."
-    p = out_projs(model)
+    "(n_layers, neurons per layer) of the MLP neuron site (MoE: experts × units + shared units)."
+    p, lay = out_projs(model), neuron_layout(model)
+    if lay is not None: return len(p), lay.width
     return len(p), (p[0].weight.shape[0] if get_arch(model).conv1d else p[0].weight.shape[1])
 
 # %% ../nbs/04_hooks.ipynb #e76c01a8
 @contextlib.contextmanager
 def hooks_on(modules: list, # modules to hook, in order
-             fn: Callable, # fn(j, h) -> new h, or None to leave h as it is
-             kind: str='pre', # 'pre': the module's first input; 'out': its (first) output
+             fn: Callable, # fn(j, h) -> new h, or None to leave h as it is ('call': fn(j, h, args))
+             kind: str='pre', # 'pre': the module's first input; 'out': its (first) output; 'call': its output, given its inputs too
             ):
     "Context manager: run `fn` on the hidden state entering or leaving each module; all hooks removed on exit."
-    if kind not in ('pre', 'out'): raise ValueError(f"kind must be 'pre' or 'out', got {kind!r}")
+    if kind not in ('pre', 'out', 'call'): raise ValueError(f"kind must be 'pre', 'out' or 'call', got {kind!r}")
     def pre(j):
         def hook(mod, args):
             new = fn(j, args[0])
@@ -79,7 +99,8 @@ def hooks_on(modules: list, # modules to hook, in order
         return hook
     def out(j):
         def hook(mod, args, o):
-            new = fn(j, o[0] if isinstance(o, tuple) else o)
+            h = o[0] if isinstance(o, tuple) else o
+            new = fn(j, h) if kind == 'out' else fn(j, h, args)
             return None if new is None else ((new,) + tuple(o[1:]) if isinstance(o, tuple) else new)
         return hook
     handles = []
@@ -148,11 +169,18 @@ def _store_stats(path: Path|None, acc):
     torch.save([vars(acc)], tmp); os.replace(tmp, path)
 
 # %% ../nbs/04_hooks.ipynb #c1f7ef27
-def site_modules(model, site: str) -> tuple[list, str]:
-    "The modules whose input ('mlp': the MLP output projections) or output ('resid': decoder layers) is captured, and the hook kind."
-    if site == 'mlp': return out_projs(model), 'pre'
-    if site == 'resid': return decoder_layers(model), 'out'
-    raise ValueError(f"site must be 'mlp' (MLP neurons) or 'resid' (residual stream after each layer), got {site!r}")
+def site_modules(model, site: str) -> tuple[list, str, Callable|None]:
+    "The modules hooked for `site`, the hook kind, and what turns a hooked last-token state into the site's activations (None: as it is)."
+    if site == 'resid': return decoder_layers(model), 'out', None
+    if site not in ('mlp', 'mlp_all'):
+        raise ValueError(f"site must be 'mlp' (MLP neurons), 'mlp_all' (MoE: every expert, routed or not) or 'resid' (residual stream after each layer), got {site!r}")
+    a, mods = get_arch(model), out_projs(model)
+    if a.moe is None:
+        if site == 'mlp_all': raise ValueError(f"site 'mlp_all' (every expert, routed or not) is for mixture-of-experts models; this {model.config.model_type} model has dense MLPs: use site='mlp'")
+        return mods, 'pre', None
+    neuron_layout(model)                                   # one MoE layout in every layer, or a clear error
+    routing = 'routed' if site == 'mlp' else 'all'
+    return mods, 'pre', lambda j, x: moe_neurons(mods[j], a.moe, x, routing)   # MoE: block input -> every expert's neurons
 
 class Prefix:
     "Key/value cache of the token prefix all prompts share (the chat template's system turn), computed once and expanded per batch."
@@ -173,7 +201,7 @@ class Prefix:
         if self.kv is None: return self._cache_cls(config=self.config)
         return self._cache_cls(ddp_cache_data=[(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k, v in self.kv], config=self.config)
 
-def _run_batches(model, tok, seqs, acc, mods, kind, batch_size, progress, desc, prefix_cache):
+def _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progress, desc, prefix_cache):
     "Feed every sequence's last-token activations at `mods` to `acc`, longest first, right-padded, after the shared prefix."
     order, dev, pad = longest_first([len(x) for x in seqs]), input_device(model), pad_id(tok)
     grabbed, where = [None]*len(mods), {}
@@ -187,12 +215,13 @@ def _run_batches(model, tok, seqs, acc, mods, kind, batch_size, progress, desc, 
             where.update(rows=torch.arange(len(idx)), last=torch.tensor([len(x)-1 for x in suf]))
             pos = (P + torch.arange(T, device=dev)).expand(len(idx), -1)
             model.base_model(input_ids=ids, position_ids=pos, past_key_values=prefix.cache(len(idx)) if P else None, use_cache=bool(P))
-            acc.update(torch.stack([g.to('cpu', torch.float64) for g in grabbed], 1), idx)  # [batch, n_layers, width]
+            acts = grabbed if transform is None else [transform(j, g) for j, g in enumerate(grabbed)]
+            acc.update(torch.stack([g.to('cpu', torch.float64) for g in acts], 1), idx)  # [batch, n_layers, width]
 
 @torch.no_grad()
 def capture(model, tok, prompts: list[str],
             acc=None, # an object with `.update(acts [batch, n_layers, width] float64, idx)`; default a new `MeanStats`
-            site: str='mlp', # 'mlp' = input of the MLP output projection; 'resid' = decoder-layer output
+            site: str='mlp', # 'mlp' = input of the MLP output projection (MoE: of every routed expert); 'mlp_all' (MoE: every expert); 'resid' = decoder-layer output
             fmt: PromptFormat|None=None, batch_size: int=16, progress: bool=True, desc: str='capture',
             prefix_cache: bool=True, # run the prompts' shared token prefix once and reuse its key/value cache
             cache: bool=True, # load/store finished statistics on disk (accumulators with a `cache_key`, unhooked model only)
@@ -201,7 +230,7 @@ def capture(model, tok, prompts: list[str],
     if prompts is None or not len(prompts): raise ValueError("capture needs at least one prompt")
     if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     acc, fmt = MeanStats() if acc is None else acc, as_format(fmt)
-    mods, kind = site_modules(model, site)
+    mods, kind, transform = site_modules(model, site)
     texts = fmt.texts(tok, prompts)                    # formatted once: the cache key and the tokens come from the same texts
     path = stats_path(model, texts, site, acc) if cache else None
     if _load_stats(path, acc): return acc
@@ -209,6 +238,6 @@ def capture(model, tok, prompts: list[str],
     check_tokens(model, seqs)
     with (file_lock(path, what='statistics cache entry') if path is not None else contextlib.nullcontext()):
         if _load_stats(path, acc): return acc          # another process computed it while we waited
-        _run_batches(model, tok, seqs, acc, mods, kind, batch_size, progress, desc, prefix_cache)
+        _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progress, desc, prefix_cache)
         _store_stats(path, acc)
     return acc

@@ -8,7 +8,8 @@ import contextlib, hashlib, math
 from dataclasses import dataclass, field
 from typing import Callable
 import torch
-from .hooks import hooks_on, out_projs, decoder_layers, neuron_shape, get_arch
+from .moe import part, expert_acts, down_columns
+from .hooks import hooks_on, out_projs, decoder_layers, neuron_shape, neuron_layout, get_arch
 from .deltas import Circuit, ResidualContrast, random_circuit
 
 # %% auto #0
@@ -75,11 +76,69 @@ def steer(model, neurons, # a Circuit, {layer: [neuron, …]} or [(layer, neuron
         x[..., i] *= m           # in place on the freshly computed MLP hidden state
         return x
     with _steering(model):
-        if method == 'weights':
+        if get_arch(model).moe is not None:
+            with (_moe_baked if method == 'weights' else _moe_hooked)(model, index, m): yield model
+        elif method == 'weights':
             with _baked(model, index, m): yield model
         else:
             projs = out_projs(model)
             with hooks_on([projs[l] for l in layers], scale, 'pre'): yield model
+
+# %% ../nbs/08_interventions.ipynb #e62855b6
+def _moe_plan(model, index: dict) -> tuple:
+    "The MoE parts and, per steered layer, {expert: units} of routed experts and the shared expert's units."
+    arch, blocks, lay = get_arch(model).moe, out_projs(model), neuron_layout(model)
+    plan = {}
+    for l, idx in index.items():
+        e, u = lay.expert(idx), lay.unit(idx)
+        plan[l] = ({int(k): u[e == k] for k in e.unique().tolist() if k < lay.n_experts}, u[e == lay.n_experts])
+    return arch, blocks, plan
+
+@contextlib.contextmanager
+def _moe_baked(model, index: dict, m: float):
+    "Scale the output columns of the chosen expert units (and shared-expert units) by `m`; the original columns are written back on exit."
+    arch, blocks, plan = _moe_plan(model, index)
+    saved = []
+    try:
+        for l, (experts, shared) in plan.items():
+            ex = part(blocks[l], arch.experts)
+            targets = [(ex.down_proj, lambda u, e=e: down_columns(ex, e, u), u) for e, u in experts.items()]
+            if len(shared): targets.append((part(blocks[l], arch.shared).down_proj.weight, lambda u: (slice(None), u), shared))
+            for w, cols_of, u in targets:
+                if w.device.type == 'meta': raise ValueError("weights are offloaded (meta device): use method='hook'")
+                cols = cols_of(u.to(w.device))
+                saved.append((w, cols, w[cols].clone()))    # the restore exists before the weights change
+                with torch.no_grad(): w[cols] *= m
+        yield
+    finally:
+        with torch.no_grad():
+            for w, cols, orig in reversed(saved): w[cols] = orig
+
+@contextlib.contextmanager
+def _moe_hooked(model, index: dict, m: float):
+    "Hooks: add (m − 1) × the routed contribution of the chosen expert units to each experts call; scale shared-expert units on input."
+    arch, blocks, plan = _moe_plan(model, index)
+    layers = list(plan)
+    exs = [part(blocks[l], arch.experts) for l in layers]
+    if any(getattr(ex, 'has_post_expert_norm', False) for ex in exs):
+        raise ValueError("these experts normalise their output, so a unit's effect is not additive: use method='weights'")
+    def fix(j, out, args):
+        if len(args) < 3: raise ValueError("the experts were called without (hidden_states, top_k_index, top_k_weights) as positional inputs: use method='weights'")
+        x, top_idx, top_w = args[0], args[1], args[2]
+        ex, out = exs[j], out.clone()
+        for e, u in plan[layers[j]][0].items():
+            rows, k = torch.where(top_idx == e)                                   # tokens routed to expert e, and in which slot
+            if not len(rows): continue
+            u = u.to(x.device)
+            a = expert_acts(ex, x[rows], e)[:, u]                                 # [tokens, units]
+            w_u = ex.down_proj[down_columns(ex, e, u)]                            # [units, d] (transposed layout) or [d, units]
+            contrib = a @ (w_u if ex.is_transposed else w_u.T)                    # [tokens, d]
+            out.index_add_(0, rows, ((m - 1) * contrib * top_w[rows, k, None]).to(out.dtype))
+        return out
+    sh = [(j, part(blocks[l], arch.shared).down_proj, plan[l][1]) for j, l in enumerate(layers) if arch.shared and len(plan[l][1])]
+    def scale(j, h):
+        h = h.clone(); h[..., sh[j][2].to(h.device)] *= m; return h
+    with hooks_on(exs, fix, 'call'), hooks_on([s[1] for s in sh], scale, 'pre'): yield
 
 # %% ../nbs/08_interventions.ipynb #d723b83c
 def default_layer(model) -> int:

@@ -15,8 +15,8 @@ from .interventions import Condition
 from .runner import evaluate
 
 # %% auto #0
-__all__ = ['localization', 'layer_table', 'plot_localization', 'overlap', 'layer_overlap', 'null_overlap', 'steering_table',
-           'split_half_circuits', 'stability_table', 'ModelComparison', 'compare_models']
+__all__ = ['localization', 'layer_table', 'plot_localization', 'plot_experts', 'overlap', 'layer_overlap', 'null_overlap',
+           'steering_table', 'split_half_circuits', 'stability_table', 'ModelComparison', 'compare_models']
 
 # %% ../nbs/16_overlap.ipynb #d289b67b
 def localization(circuit: Circuit) -> pd.Series:
@@ -54,6 +54,16 @@ def plot_localization(circuits: dict[str, Circuit], relative: bool|None=None, ax
     ax.figure.tight_layout()
     return ax
 
+# %% ../nbs/16_overlap.ipynb #67c65560
+def plot_experts(circuit: Circuit, ax=None, title: str=''):
+    "Heat map of an MoE circuit's neurons per layer (rows) and expert (columns; 'shared' = the shared expert)."
+    counts = circuit.expert_counts()                       # a clear error for dense circuits
+    if ax is None: _, ax = plt.subplots(figsize=(min(7, 1.5 + 0.35*counts.shape[1]), min(4, 1 + 0.18*counts.shape[0])), dpi=90)
+    sns.heatmap(counts, ax=ax, cmap='Blues', cbar_kws=dict(label='neurons'), annot=counts.size <= 64)
+    ax.set(xlabel='expert', ylabel='layer', title=title or f'{len(circuit)} circuit neurons by layer and expert')
+    ax.title.set_fontsize(9); ax.figure.tight_layout()
+    return ax
+
 # %% ../nbs/16_overlap.ipynb #e2dc7702
 def _pairs(c: Circuit) -> dict[tuple[int, int], float]:
     return {(int(l), int(n)): float(d) for l, n, d in zip(c.layers, c.neurons, c.deltas)}
@@ -63,6 +73,8 @@ def overlap(a: Circuit, b: Circuit) -> dict:
     if tuple(a.shape) != tuple(b.shape):
         raise ValueError(f"circuits have different shapes {tuple(a.shape)} and {tuple(b.shape)} (layers × neurons): overlap needs circuits "
                          "from models of the same architecture and size — compare localization instead")
+    if a.layout != b.layout:
+        raise ValueError(f"circuits have different expert layouts {a.layout} and {b.layout}: overlap needs circuits from the same MoE architecture")
     pa, pb = _pairs(a), _pairs(b)
     shared = pa.keys() & pb.keys()
     same_sign = sum(np.sign(pa[k]) == np.sign(pb[k]) for k in shared)
@@ -78,14 +90,17 @@ def layer_overlap(a: Circuit, b: Circuit) -> pd.DataFrame:
 
 # %% ../nbs/16_overlap.ipynb #22e0ca59
 def null_overlap(a: Circuit, b: Circuit, n_sim: int=10000, seed: int=0) -> dict:
-    "Expected intersection of random circuits with a's and b's per-layer counts: analytic mean, sampled 95% interval, p of the observed."
+    "Expected intersection of random circuits with a's and b's per-layer (MoE: per-layer and per-expert) counts: analytic mean, sampled 95% interval, p of the observed."
     obs = overlap(a, b)['intersection']
-    N = a.shape[1]
-    ca, cb = a.layer_counts().to_numpy(), b.layer_counts().to_numpy()
+    blocks = [(0, a.shape[1])] if a.layout is None else a.layout.blocks()       # MoE: chance is counted inside each expert
+    count = lambda c: np.array([[int(((c.neurons[c.layers == l] >= s) & (c.neurons[c.layers == l] < s + n)).sum()) for s, n in blocks]
+                                for l in range(c.shape[0])]).ravel()
+    ca, cb = count(a), count(b)
+    N = np.tile([n for _, n in blocks], a.shape[0])                              # size of each (layer, block) cell
     expected = float((ca * cb / N).sum())
     rng = np.random.default_rng(seed)
     keep = (ca > 0) & (cb > 0)
-    sims = rng.hypergeometric(np.broadcast_to(cb[keep], (n_sim, keep.sum())), N - np.broadcast_to(cb[keep], (n_sim, keep.sum())),
+    sims = rng.hypergeometric(np.broadcast_to(cb[keep], (n_sim, keep.sum())), np.broadcast_to(N[keep] - cb[keep], (n_sim, keep.sum())),
                               np.broadcast_to(ca[keep], (n_sim, keep.sum()))).sum(1) if keep.any() else np.zeros(n_sim)
     lo, hi = np.quantile(sims, [0.025, 0.975])
     return dict(observed=obs, expected=expected, sim_mean=float(sims.mean()), lo=float(lo), hi=float(hi),
