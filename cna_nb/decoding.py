@@ -12,7 +12,7 @@ from .prompts import PromptFormat, as_format, input_device, longest_first, eos_i
 from .hooks import Prefix
 
 # %% auto #0
-__all__ = ['decode', 'Greedy', 'generate']
+__all__ = ['decode', 'Greedy', 'OptionScores', 'option_token_ids', 'generate']
 
 # %% ../nbs/05_decoding.ipynb #14b20475
 def decode(model, seqs: list[list[int]], # token ids, all starting with `prefix`
@@ -48,6 +48,21 @@ class Greedy:
         for r, t, d in zip(alive.tolist(), nxt.tolist(), done.tolist()):
             if not d: self.outs[r].append(t)
         return nxt[:, None], done
+
+class OptionScores:
+    "Decoding policy for one step: keep the log-probabilities of the option tokens `ids` (multiple choice: MMLU letters, judge options) and stop."
+    def __init__(self, ids: list[int]): self.ids, self.lp = list(ids), None
+    def __call__(self, step, logits, alive):
+        self.lp = torch.log_softmax(logits.float(), -1)[:, self.ids].cpu()     # [rows, n_options]
+        return torch.zeros(len(alive), 1, dtype=torch.long), torch.ones(len(alive), dtype=torch.bool)
+
+def option_token_ids(tok, options: str, # one character per option, e.g. 'ABCD'
+                     chat: bool) -> list[int]:
+    "Token ids of the option letters as the model would write them next ('A' at the start of a chat reply, ' A' after 'Answer:')."
+    for form in (['{}', ' {}'] if chat else [' {}', '{}']):
+        ids = [tok([form.format(o)], add_special_tokens=False)['input_ids'][0] for o in options]
+        if all(len(i) == 1 for i in ids) and len({i[0] for i in ids}) == len(options): return [int(i[0]) for i in ids]
+    raise ValueError(f"this tokenizer has no single-token options {options!r}, which option scoring needs")
 
 # %% ../nbs/05_decoding.ipynb #6eed2908
 @torch.no_grad()

@@ -84,6 +84,12 @@ class Circuit:
         lay = self.layout
         return d if lay is None else d.assign(expert=lay.expert(self.neurons).numpy(), unit=lay.unit(self.neurons).numpy())
 
+    def select(self, keep: torch.Tensor, # bool [k]: which of the circuit's neurons to keep
+               what: str, # what the subset is, for the manifest (e.g. 'δ > 0')
+              ) -> 'Circuit':
+        "A sub-circuit of the neurons where `keep` is True; its manifest records `what` it is."
+        return Circuit(self.layers[keep], self.neurons[keep], self.deltas[keep], self.shape, {**self.meta, 'subset': what, 'k': int(keep.sum())})
+
     def by_layer(self) -> dict[int, torch.Tensor]:
         "{layer: neuron indices} (what `steer` consumes)."
         return {int(l): self.neurons[self.layers == l] for l in torch.unique(self.layers)}

@@ -64,16 +64,24 @@ def _baked(model, index: dict, m: float):
 def steer(model, neurons, # a Circuit, {layer: [neuron, …]} or [(layer, neuron), …]
           m: float=0.0, # multiplier: 0 ablates, 1 = baseline, >1 amplifies
           method: str='hook', # 'hook' (scale activations) or 'weights' (scale output-projection columns)
+          toward: torch.Tensor|None=None, # [n_layers, n_neurons]: scale each neuron's distance to this value instead of to 0 (mean-patching)
          ):
-    "Context manager: scale the chosen MLP neurons by `m` in every forward pass; undone on exit."
+    "Context manager: scale the chosen MLP neurons by `m` (x ← m·x, or x ← v + m·(x − v) toward `toward`) in every forward pass; undone on exit."
     if method not in ('hook', 'weights'): raise ValueError(f"method must be 'hook' or 'weights', got {method!r}")
+    if toward is not None:
+        if method == 'weights': raise ValueError("toward= (patching toward fixed values) adds a constant, which output-projection weights cannot hold: use method='hook'")
+        if get_arch(model).moe is not None: raise ValueError("toward= (mean-patching) is implemented for dense MLPs only; on an MoE model use m alone")
+        if tuple(toward.shape) != neuron_shape(model): raise ValueError(f"toward must have shape {neuron_shape(model)} (n_layers, n_neurons), got {tuple(toward.shape)}")
     if not math.isfinite(float(m)): raise ValueError(f"m must be a finite number (0 ablates, 1 = baseline, >1 amplifies), got {m!r}")
     m, index = float(m), neuron_index(model, neurons)
     layers, cols = list(index), {}
     def scale(j, x):
         i = cols.setdefault((j, x.device), index[layers[j]].to(x.device))
         if x.requires_grad: x = x.clone()
-        x[..., i] *= m           # in place on the freshly computed MLP hidden state
+        if toward is None: x[..., i] *= m           # in place on the freshly computed MLP hidden state
+        else:
+            v = cols.setdefault((j, x.device, x.dtype), toward[layers[j], index[layers[j]]].to(x.device, x.dtype))
+            x[..., i] = v + m * (x[..., i] - v)
         return x
     with _steering(model):
         if get_arch(model).moe is not None:
@@ -238,13 +246,31 @@ def _label(kind, alpha) -> str:
     if kind == 'baseline': return 'baseline'
     return f'{names[kind]} m={1 - alpha:g}' if kind in _NEURON_KINDS else f'{names[kind]} α={alpha:g}'
 
+def _by_sign(circuit, sign: str|None):
+    "The circuit's neurons with δ > 0 ('positive') or δ < 0 ('negative'), or all of them (None)."
+    if sign is None: return circuit
+    if sign not in ('positive', 'negative'): raise ValueError(f"sign must be None, 'positive' (δ > 0 only) or 'negative' (δ < 0 only), got {sign!r}")
+    keep = circuit.deltas > 0 if sign == 'positive' else circuit.deltas < 0
+    if not bool(keep.any()): raise ValueError(f"this circuit has no neuron with δ {'>' if sign == 'positive' else '<'} 0: sign={sign!r} selects nothing")
+    return circuit.select(keep, f"δ {'>' if sign == 'positive' else '<'} 0")
+
+def _toward(circuit, toward) -> tuple|None:
+    "(layer, neuron, value) for every neuron of `circuit`, read from `toward` [n_layers, n_neurons] (e.g. the benign mean)."
+    if toward is None: return None
+    t = torch.as_tensor(toward).double()
+    if tuple(t.shape) != tuple(circuit.shape): raise ValueError(f"toward must have the circuit's shape {tuple(circuit.shape)} (e.g. contrast.neg.mean), got {tuple(t.shape)}")
+    return tuple((int(l), int(n), float(t[l, n])) for l, n in zip(circuit.layers, circuit.neurons))
+
 def _neuron_condition(kind, circuit, m, alpha, method, label, **opts) -> Condition:
     if (m is None) == (alpha is None): raise ValueError("give exactly one of m (0 ablates, 1 = baseline) or alpha (m = 1 − alpha)")
     if not isinstance(circuit, Circuit): raise TypeError(f"{kind} needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
     a = 1 - float(m) if alpha is None else float(alpha)
     if not math.isfinite(a): raise ValueError(f"m must be a finite number (0 ablates, 1 = baseline, >1 amplifies), got {m if alpha is None else alpha!r}")
     if method not in ('hook', 'weights'): raise ValueError(f"method must be 'hook' or 'weights', got {method!r}")
-    return Condition(kind, a, circuit, tuple(sorted(dict(method=method, **opts).items())), label or _label(kind, a))
+    opts = {k: v for k, v in opts.items() if v is not None}
+    if 'toward' in opts and method != 'hook': raise ValueError("toward= (patching toward fixed values) needs method='hook'")
+    extra = (f", δ {'>' if opts['sign'] == 'positive' else '<'} 0 only" if 'sign' in opts else '') + (', patched' if 'toward' in opts else '')
+    return Condition(kind, a, circuit, tuple(sorted(dict(method=method, **opts).items())), label or _label(kind, a) + extra)
 
 def _resid_condition(kind, target, alpha, label, **opts) -> Condition:
     a = _check_alpha(alpha)
@@ -255,15 +281,26 @@ def _baseline(label: str='baseline') -> Condition:
     "The unsteered model."
     return Condition('baseline', 0.0, None, (), label)
 
-def _cna(circuit: Circuit, m: float|None=None, alpha: float|None=None, method: str='hook', label: str='') -> Condition:
+def _cna(circuit: Circuit, m: float|None=None, alpha: float|None=None, method: str='hook', label: str='',
+         sign: str|None=None, # None = every neuron; 'positive' = only δ > 0; 'negative' = only δ < 0
+         toward: torch.Tensor|None=None, # [n_layers, n_neurons]: scale toward these values instead of 0 (m = 0 sets them, e.g. contrast.neg.mean)
+        ) -> Condition:
     "Scale `circuit`'s neurons by m (or α, m = 1 − α)."
-    return _neuron_condition('cna', circuit, m, alpha, method, label)
+    if not isinstance(circuit, Circuit): raise TypeError(f"cna needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
+    c = _by_sign(circuit, sign)
+    return _neuron_condition('cna', c, m, alpha, method, label, sign=sign, toward=_toward(c, toward))
 
 def _random(circuit: Circuit, m: float|None=None, alpha: float|None=None, seed: int=0,
             exclude: torch.Tensor|None=None, # bool [n_layers, n_neurons] the control avoids too (universal neurons)
-            method: str='hook', label: str='') -> Condition:
-    "Scale a random control with `circuit`'s per-layer counts, disjoint from it, by m."
-    return _neuron_condition('random', random_circuit(circuit, seed=seed, exclude=exclude), m, alpha, method, label, seed=seed)
+            method: str='hook', label: str='', sign: str|None=None, toward: torch.Tensor|None=None) -> Condition:
+    "Scale a random control with `circuit`'s per-layer counts, disjoint from it, by m (`sign`, `toward`: as for `cna`, matched to that subset)."
+    if not isinstance(circuit, Circuit): raise TypeError(f"random needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
+    c = _by_sign(circuit, sign)
+    if sign is not None:                                   # a sign-split control avoids the whole circuit, not only its half
+        taken = torch.zeros(circuit.shape, dtype=torch.bool); taken[circuit.layers, circuit.neurons] = True
+        exclude = taken if exclude is None else taken | exclude
+    r = random_circuit(c, seed=seed, exclude=exclude)
+    return _neuron_condition('random', r, m, alpha, method, label, seed=seed, sign=sign, toward=_toward(r, toward))
 
 def _caa(rc: ResidualContrast, alpha: float=1.0, layers=None, strength: float=1.0, label: str='') -> Condition:
     "Add −α·λ·v after the chosen layer(s) (default the middle one)."
@@ -291,7 +328,12 @@ def _apply(self: Condition, model):
     "The context manager that puts this condition on `model` (undone on exit)."
     o = self.opts
     if self.kind == 'baseline': return contextlib.nullcontext(model)
-    if self.kind in _NEURON_KINDS: return steer(model, self.target, self.m, o.get('method', 'hook'))
+    if self.kind in _NEURON_KINDS:
+        toward = None
+        if 'toward' in o:
+            toward = torch.zeros(self.target.shape, dtype=torch.float64)
+            for l, n, v in o['toward']: toward[l, n] = v
+        return steer(model, self.target, self.m, o.get('method', 'hook'), toward=toward)
     if self.kind == 'caa':
         layers = o.get('layers'); layers = list(layers) if isinstance(layers, tuple) else layers   # None, an int, 'all' or a tuple
         return caa_steer(model, self.target, self.alpha, layers, o.get('strength', 1.0))

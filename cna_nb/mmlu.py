@@ -10,7 +10,7 @@ from .data import load_mmlu, mmlu_shots
 from .models import model_fingerprint
 from .prompts import PromptFormat, as_format, token_ids, longest_first, pad_id
 from .hooks import Prefix
-from .decoding import decode
+from .decoding import decode, OptionScores, option_token_ids
 from .interventions import Condition
 from .stats import bootstrap_ci
 from .runner import ResultsFile, check_conditions, check_resumed, collect, run_conditions, prompt_hash
@@ -44,19 +44,9 @@ def mmlu_texts(tok, questions: pd.DataFrame, k_shot: int=0, fmt: PromptFormat|No
 
 def letter_token_ids(tok, chat: bool) -> list[int]:
     "Token ids of the answer letters A–D as the model would write them next (' A' after 'Answer:', 'A' at the start of a chat reply)."
-    for fmt in (['{}', ' {}'] if chat else [' {}', '{}']):
-        ids = [tok([fmt.format(L)], add_special_tokens=False)['input_ids'][0] for L in LETTERS]
-        if all(len(i) == 1 for i in ids) and len({i[0] for i in ids}) == 4: return [int(i[0]) for i in ids]
-    raise ValueError("this tokenizer has no single-token answer letters A-D, which MMLU letter scoring needs")
+    return option_token_ids(tok, LETTERS, chat)
 
 # %% ../nbs/13_mmlu.ipynb #d97881e1
-class _LetterScores:
-    "Decoding policy for one step: keep the log-probabilities of the answer letters and stop."
-    def __init__(self, ids): self.ids, self.lp = ids, None
-    def __call__(self, step, logits, alive):
-        self.lp = torch.log_softmax(logits.float(), -1)[:, self.ids].cpu()     # [batch, 4]
-        return torch.zeros(len(alive), 1, dtype=torch.long), torch.ones(len(alive), dtype=torch.bool)
-
 @torch.no_grad()
 def mmlu_eval(model, tok, questions: pd.DataFrame|None=None, # default: the shipped 570-question subset
               conditions: list[Condition]|None=None, # default [Condition.baseline()]
@@ -71,7 +61,7 @@ def mmlu_eval(model, tok, questions: pd.DataFrame|None=None, # default: the ship
     meta = dict(task='mmlu', model=model_fingerprint(model), k_shot=k_shot, fmt=fmt.describe(), version=2)
     keys = [prompt_hash(t) for t in texts]
     def work(c, idx):
-        pol = _LetterScores(ids)
+        pol = OptionScores(ids)
         decode(model, [seqs[i] for i in idx], Prefix(model, []), pol, 1, pad_id(tok))
         p = torch.softmax(pol.lp, -1)
         return [dict(prompt_id=i, prompt_hash=keys[i], condition=c.label, condition_id=c.id, topic=q.topic[i], answer=q.correct_answer[i],

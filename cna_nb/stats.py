@@ -9,7 +9,8 @@ from typing import Callable
 import numpy as np, pandas as pd
 
 # %% auto #0
-__all__ = ['BINARY_METRICS', 'bootstrap_ci', 'refusal_rate', 'mcnemar_exact', 'paired_bootstrap', 'compare', 'summarize']
+__all__ = ['BINARY_METRICS', 'bootstrap_ci', 'refusal_rate', 'mcnemar_exact', 'paired_bootstrap', 'compare', 'summarize',
+           'cohen_kappa', 'agreement']
 
 # %% ../nbs/10_stats.ipynb #91dae0c6
 def bootstrap_ci(values, stat: Callable=np.mean, n_boot: int=2000, level: float=0.95, seed: int=0) -> tuple[float, float]:
@@ -88,3 +89,25 @@ def summarize(df: pd.DataFrame, by='condition') -> pd.DataFrame:
             row.update(sr_score=s.mean() if len(s) else np.nan, sr_lo=slo, sr_hi=shi, sr_unparsed=int((~g.sr_parsed.astype(bool)).sum()))
         out.append(row)
     return pd.DataFrame(out)
+
+# %% ../nbs/10_stats.ipynb #9046e84c
+def cohen_kappa(a, b) -> float:
+    """Cohen's κ of two label sequences: (observed agreement − chance agreement) / (1 − chance agreement).
+    >>> cohen_kappa(['r', 'c', 'c', 'r'], ['r', 'c', 'r', 'r'])
+    0.5
+    """
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    if len(a) != len(b) or not len(a): raise ValueError(f"need two label lists of the same, non-zero length, got {len(a)} and {len(b)}")
+    po = float((a == b).mean())
+    pe = sum(float((a == l).mean()) * float((b == l).mean()) for l in set(a) | set(b))
+    return 1.0 if pe == 1 else (po - pe) / (1 - pe)
+
+def agreement(df: pd.DataFrame, truth: str, columns: list[str], positive: str='refused') -> pd.DataFrame:
+    "Per verdict column: accuracy against `truth` (95% CI), Cohen's κ, and accuracy and κ of the binary call `positive` vs the rest."
+    rows = []
+    for c in columns:
+        hit = (df[c] == df[truth]).to_numpy(dtype=float); lo, hi = bootstrap_ci(hit)
+        bt, bc = df[truth] == positive, df[c] == positive
+        rows.append({'verdict': c, 'n': len(df), 'accuracy': hit.mean(), 'acc_lo': lo, 'acc_hi': hi, 'kappa': cohen_kappa(df[truth], df[c]),
+                     f'{positive} vs rest: accuracy': float((bt == bc).mean()), f'{positive} vs rest: κ': cohen_kappa(bt, bc)})
+    return pd.DataFrame(rows)

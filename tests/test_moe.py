@@ -112,7 +112,7 @@ def test_hook_and_weights_agree_and_are_undone(family, ctok):
     assert not any(mod._forward_hooks or mod._forward_pre_hooks for mod in m.modules())
 
 
-@pytest.mark.parametrize('family', MOE)
+@pytest.mark.parametrize('family', ['qwen2_moe', 'gpt_oss'])      # a shared expert; the transposed, biased GPT-OSS layout
 @pytest.mark.parametrize('method', ['hook', 'weights'])
 def test_steering_acts_while_generating_and_is_undone_after_exception(family, method, ctok):
     m = tiny_model(family)
