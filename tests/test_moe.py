@@ -173,3 +173,12 @@ def test_dense_families_have_no_expert_layout(family):
 def test_mixed_dense_and_moe_layers_are_refused():
     with pytest.raises(ValueError, match='mlp_only_layers'):
         neuron_shape(tiny_model('qwen3_moe', mlp_only_layers=[0]))
+
+
+def test_universal_neurons_of_another_site_are_refused(ctok):
+    from cna_nb.universal import find_universal
+    m = tiny_model('olmoe')
+    u = find_universal(m, ctok, PROMPTS, progress=False)
+    assert u.site == 'mlp' and u.mask.shape == neuron_shape(m)
+    with pytest.raises(ValueError, match="site='mlp_all'"):
+        find_circuit(m, ctok, PROMPTS[:2], PROMPTS[2:], k=4, universal=u, site='mlp_all', progress=False)

@@ -4,6 +4,8 @@ Every stage goes through `cna_nb.runner.evaluate` (or `mmlu_eval`) with an `out`
 a file made with another model, prompt or condition is refused. Wall times of each stage are appended to `<out>/timings.jsonl`.
 
     python tools/paper_scale.py --model qwen2.5-coder-1.5b-instruct --stages core,multiplier,sign,sparsity,mtbench,mmlu
+
+Stages: core, baseline, multiplier (m = 0.5, 2), half (m = 0.5), amplify (m = 2), sign, sparsity, mtbench, mmlu.
 """
 import argparse, json, os, sys, time
 from pathlib import Path
@@ -43,7 +45,10 @@ def main():
     stages = {}
     stages['core'] = [Condition.baseline(), Condition.cna(circ, m=0), Condition.random(circ, m=0, seed=0, exclude=con.exclude),
                       Condition.caa(rc, alpha=1), Condition.dirablate(rc, alpha=1)]
+    stages['baseline'] = stages['core'][:1]                                        # alone: re-run to check a run reproduces
     stages['multiplier'] = [Condition.cna(circ, m=m) for m in (0.5, 2)]
+    stages['half'] = [Condition.cna(circ, m=0.5)]                                  # the multiplier stage without m=2 (in 'amplify')
+    stages['amplify'] = [Condition.cna(circ, m=2)]                                 # the labelled set's amplified replies, first
     stages['sign'] = [Condition.cna(circ, m=0, sign='positive'), Condition.random(circ, m=0, seed=0, exclude=con.exclude, sign='positive'),
                       Condition.cna(circ, m=0, sign='negative'), Condition.random(circ, m=0, seed=0, exclude=con.exclude, sign='negative'),
                       Condition.cna(circ, m=0, toward=con.neg.mean, label='CNA m=0, patched to benign mean'),
