@@ -57,6 +57,15 @@ class ResultsFile:
         return rows
 
     @classmethod
+    def load(cls, path: str|Path) -> 'ResultsFile':
+        "An existing results file, read under its own settings (the header line) with a resume's checks: one run throughout, valid lines."
+        p = Path(path)
+        try: meta = json.loads(p.read_text(encoding='utf-8').split('\n', 1)[0])['_meta']
+        except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
+            raise ValueError(f"{p} is not a cna_nb results file ({e.__class__.__name__}: no readable _meta header line): pass a file written by evaluate(out=…)") from None
+        return cls(p, meta)
+
+    @classmethod
     @contextlib.contextmanager
     def open(cls, out: str|Path|None, meta: dict, fresh: bool=False):
         "Context manager: the results file under an exclusive lock (a second writer is refused, naming the holder); `fresh` moves old rows aside."

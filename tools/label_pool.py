@@ -11,6 +11,7 @@ an earlier batch labelled.
 """
 import hashlib, json, sys
 from pathlib import Path
+from cna_nb.runner import ResultsFile
 
 MODELS = ['qwen2.5-coder-0.5b-instruct', 'qwen2.5-coder-1.5b-instruct']
 PLAN = {'jbb': {'baseline': 24, 'CNA m=0': 24, 'CNA m=2': 24, 'CAA α=1': 24, 'dirablate α=1': 24},
@@ -34,18 +35,17 @@ def draw(model, batch='sample'):
     pool, done = [], set()
     for b in BEFORE.get(batch, []):
         done |= {json.loads(l)['item'] for l in (OUT/f'pool_{name(model, b)}.jsonl').read_text().splitlines()}
-    if True:
-        for ds, plan in PLANS[(model, batch)].items():
-            rows = [json.loads(l) for l in (ROOT/model/f'{ds}.jsonl').read_text().splitlines()[1:]]
-            for cond, n in plan.items():
-                got = sorted((r for r in rows if r['condition'] == cond), key=lambda r: rank('label-pool-v1', model, ds, cond, r['prompt_hash']))
-                if len(got) < n: raise SystemExit(f"{model} {ds} {cond}: only {len(got)} replies, need {n}: run tools/paper_scale.py first")
-                for r in got[:n]:
-                    item = rank(model, ds, r['condition_id'], r['prompt_hash'])[:12]
-                    if item in done: continue
-                    pool.append(dict(item=item, batch=batch, model=model, dataset=ds, condition=cond,
-                                     condition_id=r['condition_id'], prompt_hash=r['prompt_hash'], prompt=r['prompt'], reply=r['reply'],
-                                     keyword_verdict=r['verdict'], quality=r['quality']))
+    for ds, plan in PLANS[(model, batch)].items():
+        rows = ResultsFile.load(ROOT/model/f'{ds}.jsonl').rows
+        for cond, n in plan.items():
+            got = sorted((r for r in rows if r['condition'] == cond), key=lambda r: rank('label-pool-v1', model, ds, cond, r['prompt_hash']))
+            if len(got) < n: raise SystemExit(f"{model} {ds} {cond}: only {len(got)} replies, need {n}: run tools/paper_scale.py first")
+            for r in got[:n]:
+                item = rank(model, ds, r['condition_id'], r['prompt_hash'])[:12]
+                if item in done: continue
+                pool.append(dict(item=item, batch=batch, model=model, dataset=ds, condition=cond,
+                                 condition_id=r['condition_id'], prompt_hash=r['prompt_hash'], prompt=r['prompt'], reply=r['reply'],
+                                 keyword_verdict=r['verdict'], quality=r['quality']))
     pool.sort(key=lambda d: rank('blind-order-v1', d['item']))         # the blind order mixes models, datasets and conditions
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT/f'pool_{name(model, batch)}.jsonl').write_text(''.join(json.dumps(d, ensure_ascii=False) + '\n' for d in pool))
