@@ -189,7 +189,7 @@ def load_refusal_labels() -> pd.DataFrame:
 
 # %% ../nbs/00_data.ipynb #c043
 DERIVED_SHA256 = {
-    'refusal_labels/labels.jsonl': 'c0752f96fc499df45efa1870349487a440e4c406504f5b09e65f1c8aaa099411',
+    'refusal_labels/labels.jsonl': '4085a84aabfcd76e0088811c204dc84ab046c40e7c84e0c500235239d665ad20',
     'discovery/harmful.txt': 'f0b030213764b3b45765fa1af4d13355bf5bfac48e636523abd539701d926e76',
     'discovery/benign.txt': '5b684ba00ecef533cdf163d071aafee2a7d13b5f47f37a6c917395575329e388',
     'discovery/minimal_harmful.txt': '117b12ea76a189006e36ab7040e730bc49f701109b682104939e61a51e3e224b',

@@ -6,8 +6,9 @@ shuffled), then merge the labeller's answers into cna_nb/assets/refusal_labels/l
     python tools/label_pool.py merge FILE [FILE …]  # FILE: 'MODEL [BATCH]' on its first line, then 'N<TAB>label[<TAB>attempt]' -> labels.jsonl
 
 Batches: 'sample' (the default: a stratified sample of every condition) and, for the 1.5B, 'full' — every remaining JBB reply under
-the baseline and CNA m = 0, so that the headline comparison has labels for all 100 prompts. A later batch never re-draws an item that
-an earlier batch labelled.
+the baseline and CNA m = 0, so that the headline comparison has labels for all 100 prompts — and 'sparsity' — 25 JBB replies under each
+of the larger circuits of the sparsity sweep (0.25, 0.5, 1% and 1,600 neurons). A later batch never re-draws an item that an earlier
+batch labelled; `merge` replaces the batches it is given and keeps every other batch already in labels.jsonl.
 """
 import hashlib, json, sys
 from pathlib import Path
@@ -18,7 +19,8 @@ PLAN = {'jbb': {'baseline': 24, 'CNA m=0': 24, 'CNA m=2': 24, 'CAA α=1': 24, 'd
         'mtbench': {'baseline': 14, 'CNA m=0': 13, 'CAA α=1': 13}}
 # the 1.5B's MT-Bench replies were not generated in time for the first labelling session: its batch is JBB only, 30 per condition
 PLANS = {(MODELS[0], 'sample'): PLAN, (MODELS[1], 'sample'): {'jbb': {c: 30 for c in PLAN['jbb']}},
-         (MODELS[1], 'full'): {'jbb': {'baseline': 100, 'CNA m=0': 100}}}
+         (MODELS[1], 'full'): {'jbb': {'baseline': 100, 'CNA m=0': 100}},
+         (MODELS[1], 'sparsity'): {'jbb': {f'CNA m=0, {s}': 25 for s in ('0.25%', '0.5%', '1%', 'k=1600')}}}
 BEFORE = {'full': ['sample']}                                      # batches whose items a batch leaves out
 ROOT, OUT = Path('nbs/cna_out/paper_scale'), Path('nbs/cna_out/labels')
 FINAL = Path('cna_nb/assets/refusal_labels/labels.jsonl')
@@ -58,8 +60,10 @@ def merge(paths):
     for path in paths:
         lines = Path(path).read_text().splitlines()
         out += merge_one(*(lines[0].split() + ['sample'])[:2], lines[1:])
+    new = {(d['model'], d['batch']) for d in out}
+    kept = [d for d in map(json.loads, FINAL.read_text().splitlines()) if (d['model'], d['batch']) not in new] if FINAL.exists() else []
     FINAL.parent.mkdir(parents=True, exist_ok=True)
-    FINAL.write_text(''.join(json.dumps(d, ensure_ascii=False) + '\n' for d in out))
+    FINAL.write_text(''.join(json.dumps(d, ensure_ascii=False) + '\n' for d in kept + out))
     print(f"{len(out)} labelled items -> {FINAL}")
 
 

@@ -1,7 +1,12 @@
-"""Remove saved widget state and widget outputs (tqdm progress bars) from the notebooks: STYLE.md says never keep them.
-Run after executing a notebook; .ci/run checks that it changes nothing."""
+"""Remove saved widget state and widget outputs (tqdm progress bars) from the notebooks: STYLE.md says never keep them; text progress
+bars redrawn with carriage returns keep only their last state, as a terminal shows them. Run after executing a notebook; .ci/run checks
+that it changes nothing."""
 import json, sys
 from pathlib import Path
+
+def last_redraw(text: str) -> str:
+    "What a terminal shows of `text`: of each line redrawn with carriage returns, only the last drawing."
+    return '\n'.join(l.rstrip('\r').split('\r')[-1] for l in text.split('\n'))
 
 def strip(path: Path) -> bool:
     nb = json.loads(path.read_text(encoding='utf-8'))
@@ -10,6 +15,9 @@ def strip(path: Path) -> bool:
     for c in nb['cells']:
         if 'outputs' in c:
             c['outputs'] = [o for o in c['outputs'] if 'application/vnd.jupyter.widget-view+json' not in o.get('data', {})]
+            for o in c['outputs']:
+                if o.get('output_type') == 'stream' and '\r' in ''.join(o['text']):
+                    o['text'] = last_redraw(''.join(o['text'])).splitlines(keepends=True)
     if json.dumps(nb) == before: return False
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
     return True
