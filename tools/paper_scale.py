@@ -5,7 +5,8 @@ a file made with another model, prompt or condition is refused. Wall times of ea
 
     python tools/paper_scale.py --model qwen2.5-coder-1.5b-instruct --stages core,multiplier,sign,sparsity,mtbench,mmlu
 
-Stages: core, baseline, multiplier (m = 0.5, 2), half (m = 0.5), amplify (m = 2), sign, sparsity, mtbench, mmlu.
+Stages: core, baseline, multiplier (m = 0.5, 2), half (m = 0.5), amplify (m = 2), sign, sparsity, mtbench, mmlu, stability
+(split-half circuits against each other and the full circuit, to `<out>/stability.csv`).
 """
 import argparse, json, os, sys, time
 from pathlib import Path
@@ -73,7 +74,13 @@ def main():
             from cna_nb.mmlu import mmlu_eval
             r = mmlu_eval(model, tok, load_mmlu(), stages['core'][:2], out=out/'mmlu.jsonl', progress=False)
             stamp(st, t0, rows=len(r), accuracy={k: round(float(v), 4) for k, v in r.groupby('condition', sort=False).correct.mean().items()})
-        else: raise SystemExit(f"unknown stage {st!r}: one of {list(stages) + ['mtbench', 'mmlu']}")
+        elif st == 'stability':                                         # split-half: circuits of the same size from two disjoint halves
+            from cna_nb.overlap import split_half_circuits, stability_table, localization
+            h1, h2 = split_half_circuits(model, tok, pos, neg, k=len(circ), batch_size=a.batch_size, progress=False)
+            t = stability_table({'half 1 vs half 2': (h1, h2), 'half 1 vs full': (h1, circ), 'half 2 vs full': (h2, circ)})
+            t.to_csv(out/'stability.csv', index=False)
+            stamp(st, t0, rows=len(t), intersection=t.intersection.tolist())
+        else: raise SystemExit(f"unknown stage {st!r}: one of {list(stages) + ['mtbench', 'mmlu', 'stability']}")
 
 
 if __name__ == '__main__':
