@@ -75,7 +75,7 @@ def main():
             r = mmlu_eval(model, tok, load_mmlu(), stages['core'][:2], out=out/'mmlu.jsonl', progress=False)
             stamp(st, t0, rows=len(r), accuracy={k: round(float(v), 4) for k, v in r.groupby('condition', sort=False).correct.mean().items()})
         elif st == 'stability':                                         # split-half: circuits of the same size from two disjoint halves
-            from cna_nb.overlap import split_half_circuits, stability_table, localization
+            from cna_nb.overlap import split_half_circuits, stability_table
             h1, h2 = split_half_circuits(model, tok, pos, neg, k=len(circ), batch_size=a.batch_size, progress=False)
             t = stability_table({'half 1 vs half 2': (h1, h2), 'half 1 vs full': (h1, circ), 'half 2 vs full': (h2, circ)})
             t.to_csv(out/'stability.csv', index=False)
