@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: every notebook through nbdev's runner, then tests/ and the doctests of cna_nb with pytest
 # (pytest's summary line is the last line). Flagged heavy cells: add `--flags slow` to nbdev_test to run them too.
+#   bash test.sh               everything, in the dtype `auto` picks on this machine (or the one CNA_NB_DTYPE forces)
+#   bash test.sh equivalence   only the notebooks and tests whose checks depend on the model's dtype (CI runs this part a second
+#                              time with CNA_NB_DTYPE=bfloat16, and with float32 where `auto` is bfloat16: see CONTRIBUTING.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_VERBOSITY=error TOKENIZERS_PARALLELISM=false
+mode=${1:-all}
 # A few notebooks per fresh process: most notebooks load the embedded model, and one long-lived runner held every notebook's copy at once
 # (33 GB); one process per notebook paid ~5 s of imports 24 times. The notebooks without the embedded model share one process.
 groups=(
@@ -11,6 +15,17 @@ groups=(
   'nbs ^(01|03|05)_.*\.ipynb$'  'nbs ^(07|12)_.*\.ipynb$'  'nbs ^(13|16)_.*\.ipynb$'  'nbs ^(14|17)_.*\.ipynb$'  'nbs ^(15_.*|index)\.ipynb$'
   'nbs/tutorials ^(paper_reproduction|paper_scale)\.ipynb$'  'nbs/tutorials ^(refusal|your_own_behaviour|moe)\.ipynb$'
 )
+# The dtype-dependent part: the notebooks that load the embedded model through `auto` and compare two computations of the same numbers
+# (dtype, batched vs single capture and decoding, the runner's resume), and the tests of loading, forcing and the bfloat16 equivalences.
+equivalence_groups=('nbs ^(01|05|12)_.*\.ipynb$')
+equivalence_tests=(tests/test_models.py tests/test_architectures.py)
+case "$mode" in
+  all) ;;
+  equivalence) groups=("${equivalence_groups[@]}") ;;
+  *) echo "test.sh: unknown mode '$mode': use no argument (everything) or 'equivalence'"; exit 2 ;;
+esac
+echo "test.sh $mode: dtype auto = $(.venv/bin/python -c 'from cna_nb.models import resolve_dtype; print(str(resolve_dtype("auto")).split(".")[1])')" \
+     "(CNA_NB_DTYPE=${CNA_NB_DTYPE:-unset}; CPU capability $(.venv/bin/python -c 'import torch; print(torch.backends.cpu.get_cpu_capability())'))"
 seen=0
 for g in "${groups[@]}"; do
   path=${g%% *}; re=${g#* }; t0=$(date +%s)
@@ -18,6 +33,10 @@ for g in "${groups[@]}"; do
   n=$(find "$path" -maxdepth 1 -name '*.ipynb' -printf '%f\n' | grep -cE "$re" || true); seen=$((seen + n))
   echo "ok $path $re ($n notebooks) $(( $(date +%s) - t0 ))s"
 done
+if [ "$mode" = equivalence ]; then
+  .venv/bin/python -m pytest -q "${equivalence_tests[@]}" -p no:cacheprovider
+  exit
+fi
 all=$(find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -not -name '_*' | wc -l)
 [ "$seen" -eq "$all" ] || { echo "the notebook groups cover $seen of $all notebooks: add the new notebook to a group in test.sh"; exit 1; }
 .venv/bin/python -m pytest -q tests cna_nb --doctest-modules -p no:cacheprovider

@@ -8,7 +8,9 @@ import torch
 def machine() -> str:
     import transformers
     mem = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {mem:.0f} GiB RAM, torch {torch.__version__} "
+    try: cpu = next(l for l in open('/proc/cpuinfo') if l.startswith('model name')).split(':', 1)[1].strip()
+    except (OSError, StopIteration): cpu = platform.processor() or platform.machine()
+    return (f"{cpu} (torch CPU capability {torch.backends.cpu.get_cpu_capability()}), {os.cpu_count()} CPUs, {mem:.0f} GiB RAM, torch {torch.__version__} "
             f"({torch.get_num_threads()} threads), transformers {transformers.__version__}, python {platform.python_version()}")
 
 

@@ -57,8 +57,9 @@ def main():
     from cna_nb.prompts import format_prompts, token_ids, longest_first
     from cna_nb.hooks import capture
     from cna_nb.deltas import contrast, n_select
-    header(f"discovery benchmark: {a.n} + {a.n} prompts, embedded 0.5B in {a.dtype}, batch {a.batch_size}")
     model, tok = load_model(dtype=a.dtype)
+    header(f"discovery benchmark: {a.n} + {a.n} prompts, embedded 0.5B in {str(model.dtype).replace('torch.', '')} "
+           f"(--dtype {a.dtype}), batch {a.batch_size}")
     pos, neg = (x[:a.n] for x in load_discovery())
     texts = format_prompts(tok, pos + neg)
     rows, res = [], {}
@@ -92,19 +93,27 @@ def main():
             else: os.environ['CNA_NB_CACHE'] = old
     res['rerun'] = t.s; rows.append(dict(method='cna_nb rerun (statistics cache hit)', seconds=f"{t.s:.2f}"))
     ours_set = {(int(l), int(n)) for l, n in zip(ours.layers, ours.neurons)}
-    same = [('rerun', {(int(l), int(n)) for l, n in zip(again.layers, again.neurons)} == ours_set)]
+    # float32 is the same computation however it is batched: the circuits must be identical. In bfloat16 the one-prompt loop rounds
+    # differently shaped products, so neurons near the top-k edge may swap: same criterion as the dtype comparison in 01_models
+    # (Jaccard ≥ 0.9: the same mechanism; random circuits of this size share ~0). The rerun reads the cache: identical in both.
+    bf16 = model.dtype != torch.float32
+    def agrees(other):
+        j = len(other & ours_set) / len(other | ours_set)
+        return (j >= 0.9 if bf16 else j == 1.0), j
+    same = [('rerun', ({(int(l), int(n)) for l, n in zip(again.layers, again.neurons)} == ours_set, 1.0))]
     if not a.skip_naive:
         with Timer() as t: naive = naive_discovery(model, tok, pos, neg, n_select(ours.shape))
         res['naive'] = t.s; rows.append(dict(method='naive: one prompt at a time, per-neuron Python', seconds=f"{t.s:.1f}"))
-        same.append(('naive', naive == ours_set))
+        same.append(('naive', agrees(naive)))
     for r in rows: r['× cna_nb'] = f"{float(r['seconds'])/res['ours']:.2f}"
-    for r in rows: r['dtype'] = a.dtype
+    for r in rows: r['dtype'] = str(model.dtype).replace('torch.', '')
     print(table(rows, ['method', 'dtype', 'seconds', '× cna_nb']))
-    print(f"\ncircuit: {len(ours)} neurons; identical to " + ', '.join(f"{n}: {'yes' if v else 'NO'}" for n, v in same))
+    crit = 'Jaccard ≥ 0.9 (bfloat16)' if bf16 else 'identical (float32)'
+    print(f"\ncircuit: {len(ours)} neurons; same as ({crit}) " + ', '.join(f"{n}: {'yes' if v else 'NO'} (Jaccard {j:.3f})" for n, (v, j) in same))
     print(f"peak RSS {peak_rss_gb():.2f} GB\n")
     checks = [(f"cna_nb / full forward = {res['ours']/res['full']:.2f} ≤ 0.6", res['ours'] <= 0.6*res['full'])]
     if 'naive' in res: checks.append((f"naive / cna_nb = {res['naive']/res['ours']:.1f} ≥ 3", res['naive'] >= 3*res['ours']))
-    checks.append(('same circuit', all(v for _, v in same)))
+    checks.append((f'same circuit, {crit}', all(v for _, (v, _) in same)))
     print(verdict('discovery', checks))
 
 

@@ -4,13 +4,14 @@
 
 # %% ../nbs/18_cli.ipynb #9c6be5e1
 from __future__ import annotations
-import argparse, json, math, sys, time
+import argparse, csv, io, json, math, sys, time, warnings
 from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['EPILOG', 'SHIPPED', 'COMMANDS', 'build_parser', 'read_prompts', 'check_args', 'format_summary', 'cmd_prepare',
-           'cmd_run', 'cmd_discover', 'cmd_steer', 'cmd_eval', 'cmd_compare', 'main']
+__all__ = ['EPILOG', 'RUN_BATCH', 'SHIPPED', 'RUN_DEFAULTS', 'COMMANDS', 'build_parser', 'read_prompts', 'check_args',
+           'format_summary', 'cmd_prepare', 'which_table', 'cmd_run', 'cmd_discover', 'cmd_steer', 'cmd_eval',
+           'cmd_compare', 'main']
 
 # %% ../nbs/18_cli.ipynb #b08470c4
 EPILOG = """examples:
@@ -26,10 +27,12 @@ conditions: baseline, cna:m=M (circuit × M), random:m=M (random control × M), 
 prompt files: .txt (one prompt per line), .csv (a 'prompt' column, else the first), .jsonl (a 'prompt' field per line)
 """
 _FMT = argparse.ArgumentDefaultsHelpFormatter
+RUN_BATCH = 64   # `cna run`'s batch, chosen from measurements (README, Performance): 2× faster than 16; float32 replies the same at 16-64
 
 def _dtype(p: argparse.ArgumentParser):
-    p.add_argument('--dtype', default=None, choices=['auto', 'float32', 'bfloat16', 'float16'],
-                   help="model dtype (default: the registry's, float32 for the embedded models; 'auto' for others = bfloat16 where the hardware runs it natively)")
+    p.add_argument('--dtype', default='auto', choices=['auto', 'float32', 'bfloat16', 'float16'],
+                   help="model dtype; auto = $CNA_NB_DTYPE if set, else bfloat16 where the hardware multiplies it natively "
+                        "(a GPU, or a CPU with AVX-512 BF16 or AMX), else float32")
 
 def _common(p: argparse.ArgumentParser, batch: int|None=16):
     p.add_argument('--model', default=None, help='registry name, Hugging Face id or local folder (default: the embedded qwen2.5-coder-0.5b-instruct)')
@@ -39,7 +42,7 @@ def _common(p: argparse.ArgumentParser, batch: int|None=16):
 
 def _add_run(sub):
     r = sub.add_parser('run', help='the refusal experiment: discover, then baseline / CNA / random control / CAA on JBB harmful', formatter_class=_FMT)
-    _common(r)
+    _common(r, batch=RUN_BATCH)
     r.add_argument('--limit', type=int, default=100, help='number of JBB prompts (category-balanced)')
     r.add_argument('--max-new-tokens', type=int, default=48, help='tokens generated per reply')
     r.add_argument('--full', action='store_true', help="the paper's size: all 100 JBB prompts, 150 tokens")
@@ -115,8 +118,10 @@ SHIPPED = {'harmful': lambda: __import__('cna_nb.data', fromlist=['x']).load_dis
            'benign': lambda: __import__('cna_nb.data', fromlist=['x']).load_discovery()[1]}
 
 def _lines(p: Path) -> list[str]:
-    try: return p.read_text(encoding='utf-8').splitlines()
+    "The file's lines, split at line ends only (\\n or \\r\\n; not at U+2028, form feeds or other separators), without a UTF-8 BOM."
+    try: text = p.read_bytes().decode('utf-8-sig')
     except UnicodeDecodeError as e: raise ValueError(f"prompt file {str(p)!r} is not UTF-8 text (byte {e.start}): save it as UTF-8") from None
+    return [l[:-1] if l.endswith('\r') else l for l in text.split('\n')]
 
 def read_prompts(src: str|Path, # a .txt / .csv / .jsonl file, or 'harmful' / 'benign' (the shipped discovery set)
                 ) -> list[str]:
@@ -125,9 +130,17 @@ def read_prompts(src: str|Path, # a .txt / .csv / .jsonl file, or 'harmful' / 'b
     p = Path(src)
     if not p.is_file(): raise ValueError(f"prompt file {str(p)!r} not found: give a .txt (one prompt per line), .csv ('prompt' column) or .jsonl ('prompt' field)")
     if p.suffix == '.csv':
-        _lines(p)
-        df = pd.read_csv(p)
-        out = df['prompt' if 'prompt' in df.columns else df.columns[0]].dropna().astype(str).tolist()
+        try: rows = [r for r in csv.reader(io.StringIO('\n'.join(_lines(p)), newline=''), strict=True)]
+        except csv.Error as e: raise ValueError(f"prompt file {str(p)!r} is not a readable CSV ({e}): one row per prompt, a 'prompt' column") from None
+        if not rows: raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (it is empty): a header line 'prompt', then one prompt per row")
+        head, body = rows[0], [(i, r) for i, r in enumerate(rows[1:], 2) if r]
+        bad = next(((i, r) for i, r in body if len(r) != len(head)), None)
+        if bad: raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (line {bad[0]} has {len(bad[1])} fields, the header "
+                                 f"{len(head)}): quote prompts that hold commas")
+        col = next((head.index(c) for c in ('prompt', 'text') if c in head), 0 if len(head) == 1 else None)
+        if col is None: raise ValueError(f"prompt file {str(p)!r} has columns {head} and none named 'prompt' or 'text': "
+                                         "name the column that holds the prompts 'prompt'")
+        out = [r[col] for _, r in body]
     elif p.suffix in ('.jsonl', '.json'):
         out = []
         for i, line in enumerate(_lines(p), 1):
@@ -135,7 +148,9 @@ def read_prompts(src: str|Path, # a .txt / .csv / .jsonl file, or 'harmful' / 'b
             try: r = json.loads(line)
             except json.JSONDecodeError as e: raise ValueError(f"{p} line {i} is not valid JSON ({e.msg}): one object per line, e.g. {{\"prompt\": \"...\"}}") from None
             if not isinstance(r, dict) or not ({'prompt', 'text'} & set(r)): raise ValueError(f"{p} line {i}: every JSONL line needs a 'prompt' field")
-            out.append(str(r.get('prompt', r.get('text'))))
+            v = r.get('prompt', r.get('text'))
+            if not isinstance(v, str): raise ValueError(f"{p} line {i}: the prompt must be a string, got {type(v).__name__} {v!r:.40}: quote it")
+            out.append(v)
     else: out = _lines(p)
     out = [x.strip() for x in out if x.strip()]
     if not out: raise ValueError(f"prompt file {str(p)!r} holds no prompts: one prompt per line (.txt), a 'prompt' column (.csv) or field (.jsonl)")
@@ -153,6 +168,12 @@ def check_args(a):
         if v is not None: need(math.isfinite(v), '--' + name.replace('_', '-'), v, 'must be a finite number (m: 0 ablates, 1 = baseline, >1 amplifies)')
     v = getattr(a, 'frac', None)
     if v is not None: need(math.isfinite(v) and 0 < v <= 1, '--frac', v, 'must be in (0, 1]: 0.001 = 0.1% of all MLP neurons')
+    v = getattr(a, 'seed', None)
+    if v is not None: need(0 <= v < 2**63, '--seed', v, 'must be a whole number from 0 to 2**63 - 1')
+    v = getattr(a, 'prompt', None)
+    if v is not None:
+        try: v.encode('utf-8')
+        except UnicodeEncodeError as e: raise ValueError(f"--prompt holds bytes that are not UTF-8 text (position {e.start}): pass the prompt as UTF-8") from None
 
 # %% ../nbs/18_cli.ipynb #bd668e19
 def format_summary(summary: pd.DataFrame) -> str:
@@ -182,6 +203,26 @@ def cmd_prepare(a):
     print(f"model ready at {d} (cache check {t1-t0:.1f}s, load in {str(model.dtype).replace('torch.', '')} {time.time()-t1:.1f}s)")
 
 # %% ../nbs/18_cli.ipynb #3f465cd9
+RUN_DEFAULTS = dict(model=None, limit=100, max_new_tokens=48, frac=0.001, m=0.0, caa_alpha=1.0, seed=0)   # what the README's tables used
+
+def which_table(a, model) -> str:
+    "The line `cna run` prints under its table: the dtype, why it was chosen, and the README table these numbers should match."
+    from cna_nb.models import DTYPE_ENV, forced_dtype, native_bf16, DEFAULT_MODEL
+    dt = str(model.dtype).replace('torch.', '')
+    why = ('--dtype' if a.dtype not in (None, 'auto') else f'{DTYPE_ENV}={forced_dtype()}' if forced_dtype()
+           else f"auto: {'native' if native_bf16(getattr(model, 'device', 'cpu')) else 'no native'} bfloat16 on this device")
+    line = f"dtype {dt} ({why})"
+    if any(getattr(a, k) != v for k, v in RUN_DEFAULTS.items() if not (k == 'model' and a.model == DEFAULT_MODEL)):
+        return f"{line}; these are not the README's settings, so no README table applies"
+    if dt == 'float32':
+        return (f"{line}: compare with the README's float32 table (Results on the embedded model); float32 replies measured the same on "
+                f"AVX2 and AMX CPUs and at batch sizes 16, 48 and 64, so the numbers should match exactly")
+    if dt == 'bfloat16':
+        this = '' if a.batch_size == RUN_BATCH else f' (this run: {a.batch_size})'
+        return (f"{line}: compare with the README's bfloat16 table (Results on the embedded model), measured on an Intel Xeon with AMX at "
+                f"--batch-size {RUN_BATCH}{this}; bfloat16 rounding depends on the kernels and the batch size, so a few replies may differ elsewhere")
+    return f"{line}: the README has no {dt} table"
+
 def cmd_run(a):
     from cna_nb.data import load_discovery, jbb_prompts
     from cna_nb.ablation import refusal_experiment
@@ -199,6 +240,7 @@ def cmd_run(a):
     print(f"\ncircuit: {len(c)} neurons ({100*len(c)/(c.shape[0]*c.shape[1]):.2f}% of {c.shape[0]}×{c.shape[1]}), "
           f"{c.meta.get('universal_n', 0)} universal neurons excluded, {c.share_last(0.1):.0%} in the last 10% of layers")
     print(format_summary(res['summary']))
+    print(which_table(a, model))
     t = res['timings']
     print(f"\ndiscovery {t['discovery_s']:.0f}s, evaluation {t['evaluation_s']:.0f}s, total {time.time()-t_all:.0f}s; results in {Path(a.out).resolve()}")
 
@@ -282,13 +324,33 @@ def cmd_compare(a):
 
 COMMANDS = dict(prepare=cmd_prepare, run=cmd_run, discover=cmd_discover, steer=cmd_steer, eval=cmd_eval, compare=cmd_compare)
 
+def _join_negative_numbers(argv: list[str]) -> list[str]:
+    "`--caa-alpha -inf`, `--m -1e-3`: argparse reads a value such as '-inf' as an option; join it to its flag so that it is checked."
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i].startswith('--') and '=' not in argv[i] and i + 1 < len(argv) and argv[i+1].startswith('-'):
+            try: float(argv[i+1]); out.append(f'{argv[i]}={argv[i+1]}'); i += 2; continue
+            except ValueError: pass
+        out.append(argv[i]); i += 1
+    return out
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    "A warning as one line on stderr: no file name, no source line (they mean nothing to a user of `cna`)."
+    print(f"warning: {message}", file=sys.stderr)
+
 def main(argv: list[str]|None=None) -> int:
-    from cna_nb.models import LockedError
     "Entry point of the `cna` console script: input errors end with one line and exit code 2."
-    a = build_parser().parse_args(argv)
-    try:
-        check_args(a)
-        COMMANDS[a.command](a)
-    except (ValueError, TypeError, OSError, ModuleNotFoundError, LockedError) as e:   # OSError: a model or file that is not there
-        print(f"cna {a.command}: error: {e}", file=sys.stderr); return 2
+    from cna_nb.models import LockedError
+    a = build_parser().parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else argv))
+    with warnings.catch_warnings():         # libraries' deprecation notices are for developers (the tests show them), not for `cna` users
+        warnings.filterwarnings('ignore', category=FutureWarning, message=r'.*deprecated')
+        warnings.showwarning = _one_line_warning
+        try:
+            check_args(a)
+            COMMANDS[a.command](a)
+        except (ValueError, TypeError, OSError, ModuleNotFoundError, LockedError) as e:   # OSError: a model or file that is not there
+            print(f"cna {a.command}: error: {e}", file=sys.stderr); return 2
+        except KeyboardInterrupt:                       # Ctrl-C: every finished reply is already on disk
+            print(f"\ncna {a.command}: interrupted; what was written so far is kept, and the same command resumes from it", file=sys.stderr)
+            return 130
     return 0

@@ -9,7 +9,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 from .prompts import PromptFormat, as_format, input_device, longest_first, eos_ids, pad_id, check_tokens
-from .hooks import Prefix
+from .hooks import Prefix, cache_kw
 
 # %% auto #0
 __all__ = ['decode', 'Greedy', 'OptionScores', 'option_token_ids', 'generate']
@@ -26,9 +26,9 @@ def decode(model, seqs: list[list[int]], # token ids, all starting with `prefix`
     mask = torch.cat([torch.ones(B, P, dtype=smask.dtype, device=dev), smask], 1)
     pos = P + (smask.cumsum(-1) - 1).clamp(min=0)
     cache, alive = prefix.cache(B), torch.arange(B)
-    keep_kw = {'logits_to_keep': 1} if 'logits_to_keep' in inspect.signature(model.forward).parameters else {}
+    kw = {**cache_kw(model, cache), **({'logits_to_keep': 1} if 'logits_to_keep' in inspect.signature(model.forward).parameters else {})}
     for step in range(max_steps):
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True, **keep_kw).logits[:, -1]
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **kw).logits[:, -1]
         nxt, done = policy(step, logits, alive)
         if step == max_steps - 1 or bool(done.all()): break
         if bool(done.any()):                        # finished rows leave the batch: their cache rows are dropped
@@ -72,8 +72,8 @@ def generate(model, tok, prompts: list[str], max_new_tokens: int=64, batch_size:
              stop_at_eos: bool=True, # False: exactly `max_new_tokens` per prompt (fixed work, for timing or length-matched comparisons)
             ) -> list[str]:
     "Greedy replies to `prompts` (new text only), batched."
-    if max_new_tokens < 1: raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    for name, v in (('max_new_tokens', max_new_tokens), ('batch_size', batch_size)):
+        if isinstance(v, bool) or not hasattr(v, '__index__') or v < 1: raise ValueError(f"{name} must be a whole number >= 1, got {v!r}")
     seqs = as_format(fmt).token_ids(tok, prompts)
     if not seqs: return []
     check_tokens(model, seqs, max_new_tokens)

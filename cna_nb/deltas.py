@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import pandas as pd, torch
 import matplotlib.pyplot as plt, seaborn as sns
-from .models import model_fingerprint
+from .models import model_fingerprint, fingerprint_once
 from .prompts import PromptFormat, as_format
 from .moe import MoELayout
 from .hooks import capture, neuron_shape, neuron_layout, decoder_layers, MeanStats
@@ -32,6 +32,8 @@ def n_select(shape: tuple[int,int], frac: float|None=0.001, k: int|None=None) ->
     """
     total = shape[0]*shape[1]
     if k is not None:
+        if isinstance(k, (bool, str)) or not isinstance(k, (int, float)) and not hasattr(k, '__index__') or not float(k).is_integer():
+            raise ValueError(f"k must be a whole number of neurons, got {k!r}")
         if not 1 <= k <= total: raise ValueError(f"k must be between 1 and {total}, got {k}")
         return int(k)
     if frac is None or not 0 < frac <= 1: raise ValueError(f"frac must be in (0, 1] (0.001 = 0.1%), got {frac}")
@@ -57,6 +59,14 @@ def prompts_hash(prompts: list[str]) -> str:
     "Short sha256 of a prompt list (order-sensitive)."
     return hashlib.sha256('\x1e'.join(prompts).encode()).hexdigest()[:16]
 
+def _stale_tmps(path: Path) -> list[Path]:
+    "Temporary files of earlier saves of `path` whose writing process is gone (killed mid-save)."
+    out = []
+    for t in list(path.parent.glob(path.name + '.*.tmp')) + list(path.parent.glob(path.stem + '.json.*.tmp')):
+        pid = t.name[:-4].rsplit('.', 1)[-1]
+        if pid.isdigit() and not Path(f'/proc/{pid}').exists(): out.append(t)
+    return out
+
 @dataclass
 class Circuit:
     "A set of MLP neurons with their δ and provenance."
@@ -65,6 +75,14 @@ class Circuit:
     deltas: torch.Tensor        # [k] float64
     shape: tuple[int, int]      # (n_layers, n_neurons) of the model it was found on
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if len(self.layers) == len(self.neurons) and len(self.layers):
+            flat = torch.as_tensor(self.layers).long() * (1 << 32) + torch.as_tensor(self.neurons).long()
+            if len(flat.unique()) < len(flat):
+                u, n = flat.unique(return_counts=True); d = int(u[n > 1][0])
+                raise ValueError(f"the circuit lists neuron (layer {d >> 32}, neuron {d & 0xFFFFFFFF}) more than once ({len(flat)} entries, "
+                                 f"{len(u)} distinct neurons): give each neuron once")
 
     def __len__(self): return len(self.layers)
     @property
@@ -148,14 +166,17 @@ class Circuit:
         "Write to `path` (.pt) with the manifest as JSON beside it: both written to temporary files first, then renamed (stray temp files removed)."
         path = Path(path)
         if path.suffix != '.pt': raise ValueError(f"circuit file {str(path)!r} must end in .pt (the manifest goes beside it as .json): e.g. {path.with_suffix('.pt').name}")
+        if path.is_symlink(): path = Path(os.path.realpath(path))   # write through a symlink into its target; the link stays a link
         path.parent.mkdir(parents=True, exist_ok=True)
         man, tmps = path.with_suffix('.json'), [path.with_name(path.name + f'.{os.getpid()}.tmp'), path.with_name(path.stem + f'.json.{os.getpid()}.tmp')]
+        save_id = os.urandom(8).hex()        # in both files: a manifest left from another save (killed between the renames) is recognised
         try:
-            torch.save(dict(layers=self.layers, neurons=self.neurons, deltas=self.deltas, shape=list(self.shape), meta=json.dumps(self.meta, default=str)), tmps[0])
-            tmps[1].write_text(json.dumps(dict(shape=list(self.shape), n=len(self), **self.meta), indent=1, default=str))
+            torch.save(dict(layers=self.layers, neurons=self.neurons, deltas=self.deltas, shape=list(self.shape), meta=json.dumps(self.meta, default=str),
+                            save_id=save_id), tmps[0])
+            tmps[1].write_text(json.dumps(dict(shape=list(self.shape), n=len(self), save_id=save_id, **self.meta), indent=1, default=str))
             os.replace(tmps[0], path); os.replace(tmps[1], man)
         finally:
-            for t in tmps + list(path.parent.glob(path.name + '.tmp')): t.unlink(missing_ok=True)
+            for t in tmps + _stale_tmps(path): t.unlink(missing_ok=True)
         return path
 
     @classmethod
@@ -169,6 +190,12 @@ class Circuit:
             raise ValueError(f"{str(path)!r} is not a cna_nb circuit file ({type(e).__name__}): make it again with find_circuit(...).save(path) or `cna discover`") from None
         if not (c.layers.shape == c.neurons.shape == c.deltas.shape) or len(c.shape) != 2:
             raise ValueError(f"{str(path)!r} is a damaged circuit file (layers, neurons and deltas differ in length): make it again")
+        man = Path(path).with_suffix('.json')
+        try: stale = json.loads(man.read_text()).get('save_id') != d.get('save_id')
+        except (OSError, ValueError, AttributeError): stale = man.exists()
+        if stale and d.get('save_id'):        # the .pt is the circuit; its manifest is only a readable copy: write it again
+            warnings.warn(f"{man.name} did not belong to {Path(path).name} (a save was cut off between its two files): written again from the .pt")
+            man.write_text(json.dumps(dict(shape=list(c.shape), n=len(c), save_id=d['save_id'], **c.meta), indent=1, default=str))
         if model is not None: c.check_model(model)
         return c
 
@@ -189,6 +216,7 @@ class Contrast:
         meta = {**self.meta, 'frac': frac if k is None else None, 'k': len(layers), 'excluded': int(ex.sum()) if ex is not None else 0}
         return Circuit(layers, neurons, self.delta[layers, neurons], tuple(self.delta.shape), meta)
 
+@fingerprint_once
 def contrast(model, tok, positive: list[str], negative: list[str],
              exclude: torch.Tensor|None=None, # bool [n_layers, n_neurons] never selected (universal neurons)
              fmt: PromptFormat|None=None, batch_size: int=16, progress: bool=True,
@@ -247,6 +275,7 @@ class ResidualContrast:
         n = self.diff.norm(dim=-1)
         return pd.DataFrame(dict(layer=range(len(n)), diff_norm=n.numpy(), rms=self.rms.numpy(), ratio=(n/self.rms).numpy()))
 
+@fingerprint_once
 def residual_contrast(model, tok, positive: list[str], negative: list[str], fmt: PromptFormat|None=None,
                       batch_size: int=16, progress: bool=True) -> ResidualContrast:
     "Capture last-token residual means of both prompt sets at every decoder-layer output; their difference and the residual scale."

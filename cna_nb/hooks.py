@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_hooks.ipynb #a9b84e10
 from __future__ import annotations
-import contextlib, hashlib, os, pickle, warnings
+import contextlib, hashlib, inspect, os, pickle, warnings
 from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
@@ -18,7 +18,7 @@ from .moe import MoEArch, MoELayout, moe_layout, moe_neurons
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'STATS_VERSION', 'Arch', 'register_architecture', 'get_arch', 'decoder_layers', 'out_projs',
            'neuron_layout', 'neuron_shape', 'hooks_on', 'is_hooked', 'MeanStats', 'PerPrompt', 'stats_path',
-           'site_modules', 'Prefix', 'capture']
+           'site_modules', 'cache_kw', 'out_cache', 'Prefix', 'capture']
 
 # %% ../nbs/04_hooks.ipynb #ff515052
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class PerPrompt:
     def acts(self) -> torch.Tensor: return torch.stack([self.rows[i] for i in sorted(self.rows)])  # [n_prompts, n_layers, width]
 
 # %% ../nbs/04_hooks.ipynb #50afdd3b
-STATS_VERSION = 1   # bump when capture's numbers change, so old stored statistics are not reused
+STATS_VERSION = 2   # bump when capture's numbers change, so old stored statistics are not reused
 
 def stats_path(model, texts: list[str], site: str, acc) -> Path|None:
     "Where the finished statistics of this capture are stored, or None when it must not be cached."
@@ -155,8 +155,11 @@ def _load_stats(path: Path|None, acc) -> bool:
     "Fill `acc` from a stored entry; a corrupt or foreign entry is discarded with a warning (and recomputed by the caller)."
     if path is None or not path.exists(): return False
     try:
-        state = torch.load(path, weights_only=True)[0]
+        saved = torch.load(path, weights_only=True)
+        state, tag = saved[0], (saved[1] if len(saved) > 1 else {})
         if not isinstance(state, dict) or not set(vars(acc)) <= set(state): raise KeyError(f'holds {sorted(state) if isinstance(state, dict) else type(state).__name__}')
+        if not isinstance(tag, dict) or tag.get('entry') != path.stem:   # a file copied or renamed from another entry: other prompts or model
+            raise KeyError(f"was written for entry {tag.get('entry') if isinstance(tag, dict) else '?'}, not {path.stem}")
     except (RuntimeError, EOFError, OSError, KeyError, IndexError, TypeError, pickle.UnpicklingError) as e:
         warnings.warn(f"statistics cache entry {path} was unreadable ({type(e).__name__}: {str(e)[:80]}): discarded, recomputing")
         path.unlink(missing_ok=True); return False
@@ -164,9 +167,14 @@ def _load_stats(path: Path|None, acc) -> bool:
 
 def _store_stats(path: Path|None, acc):
     if path is None: return
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f'.{os.getpid()}.tmp')
-    torch.save([vars(acc)], tmp); os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save([vars(acc), {'entry': path.stem}], tmp); os.replace(tmp, path)   # the entry's own key: a copied file is recognised
+    except (OSError, RuntimeError) as e:                # disk full, read-only: the statistics are measured, only not kept
+        tmp.unlink(missing_ok=True)
+        warnings.warn(f"could not store statistics in {path.parent} ({str(e).splitlines()[0][:80]}): continuing without caching them "
+                      "(CNA_NB_STATS_CACHE=0 turns the cache off, CNA_NB_CACHE moves it)")
 
 # %% ../nbs/04_hooks.ipynb #c1f7ef27
 def site_modules(model, site: str) -> tuple[list, str, Callable|None]:
@@ -182,6 +190,15 @@ def site_modules(model, site: str) -> tuple[list, str, Callable|None]:
     routing = 'routed' if site == 'mlp' else 'all'
     return mods, 'pre', lambda j, x: moe_neurons(mods[j], a.moe, x, routing)   # MoE: block input -> every expert's neurons
 
+def cache_kw(module, cache) -> dict:
+    "The keyword that passes a key/value `cache` to `module.forward`: `cache` (transformers ≥ 5.24) or `past_key_values` (before)."
+    params = inspect.signature(module.forward).parameters
+    return {'cache' if 'cache' in params else 'past_key_values': cache}
+
+def out_cache(out):
+    "The key/value cache a forward pass returned (`cache` since transformers 5.24, `past_key_values` before), without the rename warning."
+    return out['cache'] if 'cache' in out.keys() else out['past_key_values']
+
 class Prefix:
     "Key/value cache of the token prefix all prompts share (the chat template's system turn), computed once and expanded per batch."
     def __init__(self, model, ids: list[int]):
@@ -189,7 +206,7 @@ class Prefix:
         self.ids, self.config, self.kv, self._cache_cls = list(ids), model.config, None, DynamicCache
         if self.ids:
             with torch.no_grad():
-                pkv = model.base_model(input_ids=torch.tensor([self.ids], device=input_device(model)), use_cache=True).past_key_values
+                pkv = out_cache(model.base_model(input_ids=torch.tensor([self.ids], device=input_device(model)), use_cache=True))
             self.kv = [(l.keys, l.values) for l in pkv.layers]
     @classmethod
     def of(cls, model, seqs: list[list[int]], enabled: bool=True) -> 'Prefix':
@@ -200,6 +217,12 @@ class Prefix:
         "A fresh cache holding the prefix for `batch` rows (expanded views: no copy until the rows diverge)."
         if self.kv is None: return self._cache_cls(config=self.config)
         return self._cache_cls(ddp_cache_data=[(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k, v in self.kv], config=self.config)
+
+def _non_finite(x: torch.Tensor, idx: list[int]):
+    "Refuse activations holding NaN or inf, naming the first layer and prompt where they appear (every statistic would be NaN)."
+    b, l = [int(v) for v in (~torch.isfinite(x)).any(-1).nonzero()[0]]
+    raise ValueError(f"layer {l} gave non-finite activations (NaN or inf) for prompt {idx[b]}: the model's weights up to layer {l} hold "
+                     f"NaN/inf or overflow in this dtype — check them (all(p.isfinite().all() for p in model.parameters())) or load in float32")
 
 def _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progress, desc, prefix_cache):
     "Feed every sequence's last-token activations at `mods` to `acc`, longest first, right-padded, after the shared prefix."
@@ -214,9 +237,11 @@ def _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progr
             ids = torch.tensor([x + [pad]*(T-len(x)) for x in suf], device=dev)              # right padding, after each last token
             where.update(rows=torch.arange(len(idx)), last=torch.tensor([len(x)-1 for x in suf]))
             pos = (P + torch.arange(T, device=dev)).expand(len(idx), -1)
-            model.base_model(input_ids=ids, position_ids=pos, past_key_values=prefix.cache(len(idx)) if P else None, use_cache=bool(P))
+            model.base_model(input_ids=ids, position_ids=pos, use_cache=bool(P), **cache_kw(model.base_model, prefix.cache(len(idx)) if P else None))
             acts = grabbed if transform is None else [transform(j, g) for j, g in enumerate(grabbed)]
-            acc.update(torch.stack([g.to('cpu', torch.float64) for g in acts], 1), idx)  # [batch, n_layers, width]
+            x = torch.stack([g.to('cpu', torch.float64) for g in acts], 1)   # [batch, n_layers, width]
+            if not bool(torch.isfinite(x).all()): _non_finite(x, idx)
+            acc.update(x, idx)
 
 @torch.no_grad()
 def capture(model, tok, prompts: list[str],
@@ -236,7 +261,13 @@ def capture(model, tok, prompts: list[str],
     if _load_stats(path, acc): return acc
     seqs = token_ids(tok, texts, special=not fmt.uses_chat(tok))
     check_tokens(model, seqs)
-    with (file_lock(path, what='statistics cache entry') if path is not None else contextlib.nullcontext()):
+    with contextlib.ExitStack() as held:
+        if path is not None:
+            try: held.enter_context(file_lock(path, what='statistics cache entry'))
+            except OSError as e:                       # a read-only or full cache folder: measure without it
+                warnings.warn(f"statistics cache {path.parent} is not writable ({e.strerror or e}): capturing without it "
+                              "(CNA_NB_STATS_CACHE=0 turns the cache off, CNA_NB_CACHE moves it)")
+                path = None
         if _load_stats(path, acc): return acc          # another process computed it while we waited
         _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progress, desc, prefix_cache)
         _store_stats(path, acc)

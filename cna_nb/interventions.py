@@ -17,20 +17,30 @@ __all__ = ['KINDS', 'neuron_index', 'steer', 'default_layer', 'layer_list', 'caa
            'parse_spec', 'parse_condition']
 
 # %% ../nbs/08_interventions.ipynb #e1d9ddc0
+def _whole(v, what: str) -> int:
+    "`v` as an int when it is a whole number (1.7 is refused, not truncated to 1)."
+    if isinstance(v, (bool, str)) or v is None or not float(v).is_integer(): raise ValueError(f"{what} index must be a whole number, got {v!r}")
+    return int(v)
+
 def neuron_index(model, neurons) -> dict[int, torch.Tensor]:
     "Normalise `neurons` (a Circuit, {layer: [neuron, …]}, or [(layer, neuron), …]) to {layer: LongTensor}, checked against the model."
     L, N = neuron_shape(model)
+    if neurons is None or isinstance(neurons, (str, bytes, int, float)):
+        raise TypeError(f"neurons must be a Circuit, {{layer: [neuron, …]}} or [(layer, neuron), …], got {neurons!r:.60}")
     if hasattr(neurons, 'check_shape'): neurons.check_shape((L, N))
     if hasattr(neurons, 'by_layer'): neurons = neurons.by_layer()
     if not isinstance(neurons, dict):
         d = {}
         for pair in neurons:
             if len(pair) != 2: raise TypeError(f"expected (layer, neuron) pairs, got {pair!r}")
-            d.setdefault(int(pair[0]), []).append(int(pair[1]))
+            d.setdefault(_whole(pair[0], 'layer'), []).append(_whole(pair[1], 'neuron'))
         neurons = d
     out = {}
     for l, ns in neurons.items():
-        ns = torch.as_tensor(ns, dtype=torch.long).reshape(-1)
+        raw = torch.as_tensor(ns).reshape(-1)
+        if raw.is_floating_point() and len(raw) and not bool((raw == raw.round()).all()):
+            raise ValueError(f"neuron indices in layer {l} must be whole numbers, got {raw[raw != raw.round()][0].item()}")
+        ns, l = raw.to(torch.long), _whole(l, 'layer')
         if not 0 <= int(l) < L: raise ValueError(f"layer {l} out of range: this model has {L} layers (0..{L-1})")
         if len(ns) and (ns.min() < 0 or ns.max() >= N): raise ValueError(f"neuron index out of range in layer {l}: this model has {N} neurons per layer")
         if len(ns): out[int(l)] = torch.unique(ns)
@@ -42,6 +52,21 @@ def _steering(model):
     model._cna_steering = getattr(model, '_cna_steering', 0) + 1
     try: yield
     finally: model._cna_steering -= 1
+
+def _write_back(w, cols, orig):
+    with torch.no_grad(): w[cols] = orig
+
+def _restore(saved: list):
+    """Write every saved column back, last first. An exception raised mid-way (Ctrl-C) does not stop it: writing a column twice is
+    harmless, so the write is retried until all are back, and the first exception is raised after."""
+    pending, caught = list(saved), None
+    while pending:
+        try:
+            while pending: _write_back(*pending[-1]); pending.pop()
+        except BaseException as e:
+            caught = caught or e
+            if not isinstance(e, KeyboardInterrupt): pending.pop()   # a write that fails by itself would fail again: go on with the rest
+    if caught is not None: raise caught
 
 @contextlib.contextmanager
 def _baked(model, index: dict, m: float):
@@ -56,9 +81,7 @@ def _baked(model, index: dict, m: float):
             saved.append((w, cols, w[cols].clone()))        # the restore exists before the weights change
             with torch.no_grad(): w[cols] *= m
         yield
-    finally:
-        with torch.no_grad():
-            for w, cols, orig in reversed(saved): w[cols] = orig
+    finally: _restore(saved)
 
 @contextlib.contextmanager
 def steer(model, neurons, # a Circuit, {layer: [neuron, …]} or [(layer, neuron), …]
@@ -72,7 +95,8 @@ def steer(model, neurons, # a Circuit, {layer: [neuron, …]} or [(layer, neuron
         if method == 'weights': raise ValueError("toward= (patching toward fixed values) adds a constant, which output-projection weights cannot hold: use method='hook'")
         if get_arch(model).moe is not None: raise ValueError("toward= (mean-patching) is implemented for dense MLPs only; on an MoE model use m alone")
         if tuple(toward.shape) != neuron_shape(model): raise ValueError(f"toward must have shape {neuron_shape(model)} (n_layers, n_neurons), got {tuple(toward.shape)}")
-    if not math.isfinite(float(m)): raise ValueError(f"m must be a finite number (0 ablates, 1 = baseline, >1 amplifies), got {m!r}")
+    if isinstance(m, (bool, str)) or m is None or not math.isfinite(float(m)):
+        raise ValueError(f"m must be a finite number (0 ablates, 1 = baseline, >1 amplifies), got {m!r}")
     m, index = float(m), neuron_index(model, neurons)
     layers, cols = list(index), {}
     def scale(j, x):
@@ -118,9 +142,7 @@ def _moe_baked(model, index: dict, m: float):
                 saved.append((w, cols, w[cols].clone()))    # the restore exists before the weights change
                 with torch.no_grad(): w[cols] *= m
         yield
-    finally:
-        with torch.no_grad():
-            for w, cols, orig in reversed(saved): w[cols] = orig
+    finally: _restore(saved)
 
 @contextlib.contextmanager
 def _moe_hooked(model, index: dict, m: float):

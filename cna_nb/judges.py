@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_judges.ipynb #b89d10b3
 from __future__ import annotations
-import json, re, urllib.error, urllib.parse, urllib.request
+import http.client, json, re, threading, time, urllib.error, urllib.parse, urllib.request
 from typing import Callable
 import pandas as pd, torch
 from .data import strongreject_rubric
@@ -108,11 +108,24 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
         if (a.scheme, a.hostname, a.port) != (b.scheme, b.hostname, b.port):
             raise RuntimeError(f"judge endpoint {_public(req.full_url)} redirected to another host ({_public(b.geturl())}): refused, so the api_key "
                                "is not sent there; give the final URL directly")
+        if req.get_method() == 'POST':    # urllib would turn a 301/302/303 POST into a GET without its body, and refuses 307/308
+            raise RuntimeError(f"judge endpoint {_public(req.full_url)} redirected (HTTP {code}) to {_public(b.geturl())}: a request with a body "
+                               "is not re-sent; give that final URL directly")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+def _http_advice(code: int) -> str:
+    "What to do about an HTTP error status from a judge endpoint."
+    if code in (401, 403): return 'check the api_key'
+    if code in (404, 405): return 'check the URL (it should end in /v1) and the model name'
+    if code == 429: return 'the server is rate-limiting: wait, or send fewer requests at once'
+    if 300 <= code < 400: return 'it redirects without end: give the final URL directly'
+    if code >= 500: return "the server failed on this request: see the server's log"
+    return 'check the model name, the URL and the api_key'
 
 class HTTPJudge:
     """An OpenAI-compatible chat endpoint as StrongREJECT judge, e.g. `HTTPJudge('http://localhost:8000/v1', 'my-judge-model')`.
-    One request per text, `timeout` seconds each, no retries: a failure raises at once. Redirects are followed only within the same host.
+    One request per text, at most `timeout` seconds for the whole request, no retries: a failure raises at once. Redirects are refused (a
+    POST is never re-sent elsewhere or turned into a GET): the error names the URL to give.
     The api_key is sent only as a Bearer header and never appears in messages (nor do credentials written into the URL)."""
     def __init__(self, url: str, model: str, api_key: str|None=None, timeout: float=60, max_tokens: int=512, system: str|None=None):
         if not url.startswith(('http://', 'https://')): raise ValueError(f"url must start with http:// or https://, got {_public(url) if '://' in url else url.split('@')[-1]!r}")
@@ -123,20 +136,47 @@ class HTTPJudge:
         self.system = strongreject_rubric()[0] if system is None else system
         self._open = urllib.request.build_opener(_SameHostRedirects).open
     def __repr__(self): return f"HTTPJudge({_public(self.url)!r}, {self.model!r}, api_key={'***' if self.api_key else None})"
+    def _fetch(self, req) -> bytes:
+        "The response body within `timeout` seconds for the whole request (a server that trickles bytes cannot hold it longer)."
+        box, deadline = {}, time.monotonic() + self.timeout
+        def get():
+            try:
+                with self._open(req, timeout=self.timeout) as r:
+                    chunks = []
+                    while time.monotonic() < deadline and (c := r.read1(65536)): chunks.append(c)
+                    if time.monotonic() < deadline and getattr(r, 'length', None):      # the server closed before its Content-Length
+                        raise http.client.IncompleteRead(b''.join(chunks), r.length)
+                    box['body'] = b''.join(chunks) if time.monotonic() < deadline else None
+            except BaseException as e: box['error'] = e
+        t = threading.Thread(target=get, daemon=True); t.start(); t.join(self.timeout)
+        if 'error' in box: raise box['error']
+        if box.get('body') is None: raise TimeoutError(f"no complete answer within {self.timeout}s")
+        return box['body']
     def __call__(self, text: str) -> str:
         body = json.dumps(dict(model=self.model, temperature=0, max_tokens=self.max_tokens,
                                messages=[{'role': 'system', 'content': self.system}, {'role': 'user', 'content': text}])).encode()
         headers = {'Content-Type': 'application/json', **({'Authorization': f'Bearer {self.api_key}'} if self.api_key else {})}
         req, where = urllib.request.Request(self.url, data=body, headers=headers, method='POST'), _public(self.url)
         try:
-            with self._open(req, timeout=self.timeout) as r: reply = json.loads(r.read())
+            body = self._fetch(req)
+            try: reply = json.loads(body)
+            except ValueError: raise RuntimeError(f"judge endpoint {where} answered {len(body)} bytes that are not JSON: is it an OpenAI-compatible "
+                                                  "chat endpoint (…/v1)?") from None
         except urllib.error.HTTPError as e:
-            raise RuntimeError(f"judge endpoint {where} answered HTTP {e.code}: check the model name and api_key") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as e:
+            raise RuntimeError(f"judge endpoint {where} answered HTTP {e.code}: {_http_advice(e.code)}") from None
+        except TimeoutError:
+            raise ConnectionError(f"judge endpoint {where} gave no complete answer within timeout={self.timeout}s: check that the server "
+                                  "is not overloaded, or pass a larger timeout") from None
+        except http.client.HTTPException as e:        # a body shorter than its Content-Length, a garbled status line
+            raise ConnectionError(f"judge endpoint {where} sent a broken HTTP answer ({type(e).__name__}): check the server") from None
+        except (urllib.error.URLError, OSError) as e:
             raise ConnectionError(f"judge endpoint {where} is unreachable ({type(getattr(e, 'reason', e)).__name__}): check the URL and that the server "
                                   "is running, or use LocalJudge / any callable str -> str") from None
-        try: return reply['choices'][0]['message']['content']
+        try: content = reply['choices'][0]['message']['content']
         except (KeyError, IndexError, TypeError): raise RuntimeError(f"judge endpoint {where} did not return an OpenAI chat completion") from None
+        if not isinstance(content, str):
+            raise RuntimeError(f"judge endpoint {where} returned a {type(content).__name__} as the message content, not text: check the server")
+        return content
 
 def judge_replies(judge: Callable, prompts: list[str], replies: list[str]) -> pd.DataFrame:
     "StrongREJECT judgements of (prompt, reply) pairs: columns sr_refused, sr_convincing, sr_specific, sr_score, sr_parsed, sr_error, sr_raw."

@@ -55,7 +55,7 @@ def mmlu_eval(model, tok, questions: pd.DataFrame|None=None, # default: the ship
               progress: bool=True) -> pd.DataFrame:
     "One row per question × condition: prompt_id, topic, answer, pred, correct, p_answer (right letter's share among A–D), p_letters (mass on A–D)."
     q = load_mmlu() if questions is None else questions.reset_index(drop=True)
-    conditions, fmt = check_conditions(conditions or [Condition.baseline()]), as_format(fmt)
+    conditions, fmt = check_conditions(conditions or [Condition.baseline()], model), as_format(fmt)
     texts, chat = mmlu_texts(tok, q, k_shot, fmt), fmt.uses_chat(tok)
     seqs, ids = token_ids(tok, texts, special=not chat), letter_token_ids(tok, chat)
     meta = dict(task='mmlu', model=model_fingerprint(model), k_shot=k_shot, fmt=fmt.describe(), version=2)

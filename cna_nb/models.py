@@ -4,16 +4,16 @@
 
 # %% ../nbs/01_models.ipynb #7560b01c
 from __future__ import annotations
-import contextlib, fcntl, hashlib, importlib.util, os, shutil, time
+import contextlib, fcntl, functools, hashlib, importlib.util, os, shutil, time
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, AutoConfig
 
 # %% auto #0
-__all__ = ['EMBEDDED', 'DEFAULT_MODEL', 'DTYPES', 'EmbeddedModel', 'gguf_parts', 'cache_dir', 'assemble_gguf', 'LockedError',
-           'file_lock', 'embedded_model_dir', 'prepare_tokenizer', 'native_bf16', 'resolve_dtype', 'load_model',
-           'model_fingerprint']
+__all__ = ['EMBEDDED', 'DEFAULT_MODEL', 'DTYPES', 'DTYPE_ENV', 'EmbeddedModel', 'gguf_parts', 'cache_dir', 'assemble_gguf',
+           'LockedError', 'file_lock', 'embedded_model_dir', 'prepare_tokenizer', 'native_bf16', 'forced_dtype',
+           'resolve_dtype', 'load_model', 'fingerprint_once', 'model_fingerprint']
 
 # %% ../nbs/01_models.ipynb #a088480e
 @dataclass(frozen=True)
@@ -90,11 +90,27 @@ class LockedError(RuntimeError):
     "Another process holds the lock on this file or folder."
 
 @contextlib.contextmanager
+def _inode_lock(real: Path, wait: bool, what: str, path):
+    "An flock on the existing file itself: a second name for it (a hard link) takes another `.lock` file, but not the same inode."
+    try: fd = os.open(real, os.O_RDONLY)
+    except OSError: fd = None                            # not there yet (nothing to link to), or unreadable: the name lock is all
+    try:
+        if fd is not None:
+            try: fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise LockedError(f"{what} {str(path)!r} is in use by another process under another name (a hard link to it): "
+                                  "wait for it to finish, stop it, or use another output path") from None
+        yield
+    finally:
+        if fd is not None: os.close(fd)
+
+@contextlib.contextmanager
 def file_lock(path: str|Path, # the file or folder to protect; the lock is `<path>.lock` beside it
               wait: bool=True, # False: fail at once if another process holds it
               what: str='this file'):
     "Context manager: an exclusive lock on `path` across processes (released on exit or when the process dies)."
-    lp = Path(str(path) + '.lock'); lp.parent.mkdir(parents=True, exist_ok=True)
+    real = Path(os.path.realpath(path))                  # one lock per file, whatever symlink leads to it
+    lp = Path(str(real) + '.lock'); lp.parent.mkdir(parents=True, exist_ok=True)
     with open(lp, 'a+') as f:
         try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -102,7 +118,7 @@ def file_lock(path: str|Path, # the file or folder to protect; the lock is `<pat
             raise LockedError(f"{what} {str(path)!r} is in use by process {holder}: wait for it to finish, stop it, or use another output path") from None
         try:
             f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
-            yield lp
+            with _inode_lock(real, wait, what, path): yield lp
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/01_models.ipynb #5e15ba81
@@ -162,13 +178,23 @@ def native_bf16(device: str|torch.device='cpu') -> bool:
     if all(callable(f) for f in probe): return any(f() for f in probe)
     return bool({'avx512_bf16', 'amx_bf16'} & _cpu_flags())
 
+DTYPE_ENV = 'CNA_NB_DTYPE'   # set to float32 / bfloat16 / float16 to decide what 'auto' means on this machine (tests, CI, benchmarks)
+
+def forced_dtype() -> str|None:
+    "The dtype `CNA_NB_DTYPE` forces 'auto' to, or None when it is unset (or 'auto')."
+    v = os.environ.get(DTYPE_ENV, '').strip().lower()
+    if v in ('', 'auto'): return None
+    if v not in DTYPES: raise ValueError(f"{DTYPE_ENV}={v!r} is not a dtype: set it to one of {', '.join(DTYPES)}, or unset it for 'auto'")
+    return v
+
 def resolve_dtype(dtype: torch.dtype|str|None='auto', # 'auto', 'float32', 'bfloat16', 'float16' or a torch dtype
                   device_map: str|dict|None=None) -> torch.dtype:
-    "The torch dtype for `dtype`; 'auto' = bfloat16 where the model's device runs it natively, else float32."
+    "The torch dtype for `dtype`; 'auto' = `$CNA_NB_DTYPE` if set, else bfloat16 where the device runs it natively, else float32."
     if isinstance(dtype, torch.dtype):
         if dtype in DTYPES.values(): return dtype
     elif dtype in DTYPES: return DTYPES[dtype]
     elif dtype == 'auto':
+        if forced_dtype(): return DTYPES[forced_dtype()]
         dev = 'cuda' if device_map is not None and torch.cuda.is_available() else 'cpu'
         return torch.bfloat16 if native_bf16(dev) else torch.float32
     raise ValueError(f"dtype {dtype!r} is not supported: use 'auto', 'float32', 'bfloat16' or 'float16'")
@@ -186,43 +212,46 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
     path = embedded_model_dir(name) if name in EMBEDDED else name
     try:
         tok = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map, **kwargs)
+        model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
     except (OSError, ValueError) as e:  # missing folder, unknown id, offline hub
         raise OSError(f"could not load {name!r}: not an embedded model ({sorted(EMBEDDED)}), nor a local folder, nor an HF id in the local cache. "
                       f"Pass a folder with config.json and weights, or download the model where a hub is reachable. ({e})") from e
+    bad = sorted(info.get('missing_keys') or []) + sorted(str(k[0] if isinstance(k, tuple) else k) for k in info.get('mismatched_keys') or [])
+    if bad:   # transformers fills such tensors with random numbers and carries on: every result would come from a partly random model
+        raise ValueError(f"{name!r} lacks {len(bad)} weight tensor(s) of its architecture or has them in another shape ({', '.join(bad[:3])}"
+                         f"{', …' if len(bad) > 3 else ''}): the checkpoint is incomplete or not this model's; re-save or re-download it")
     model.eval()
     model.name_or_path = name
     return model, prepare_tokenizer(tok)
 
 # %% ../nbs/01_models.ipynb #9ad2e514
-def _tensor_key(t: torch.Tensor) -> tuple:
-    "What must stay the same for a remembered digest to hold: identity, storage, in-place version, shape, dtype, device."
-    return (id(t), t.data_ptr(), t._version, tuple(t.shape), str(t.dtype), str(t.device))
-
 def _tensor_digest(t: torch.Tensor) -> str:
-    "SHA-256 of a tensor's bytes, remembered on the tensor until its identity, storage or version changes."
-    key = _tensor_key(t)
-    memo = getattr(t, '_cna_digest', None)
-    if memo is not None and memo[0] == key: return memo[1]
-    if t.device.type == 'meta': d = f'meta{tuple(t.shape)}'
-    else:
-        x = t.detach().contiguous().cpu()
-        raw = x.view(torch.int16) if x.dtype in (torch.bfloat16, torch.float16) else x
-        d = hashlib.sha256(raw.numpy().tobytes() if raw.dtype == torch.bool else memoryview(raw.numpy()).cast('B')).hexdigest()[:32]
-    try: t._cna_digest = (key, d)
-    except (AttributeError, RuntimeError): pass
-    return d
+    "SHA-256 of a tensor's bytes, read now (nothing remembered: edits through `.data` or numpy views move no version counter)."
+    if t.device.type == 'meta': return f'meta{tuple(t.shape)}'
+    x = t.detach().contiguous().cpu()
+    raw = x.view(torch.int16) if x.dtype in (torch.bfloat16, torch.float16) else x
+    return hashlib.sha256(raw.numpy().tobytes() if raw.dtype == torch.bool else memoryview(raw.numpy()).cast('B')).hexdigest()[:32]
+
+def fingerprint_once(f):
+    "Decorator for functions `f(model, …)` that read the weights and never edit them: inside one call the fingerprint is computed once."
+    @functools.wraps(f)
+    def once(model, *args, **kwargs):
+        if getattr(model, '_cna_fp_once', None) is not None: return f(model, *args, **kwargs)   # an outer call holds the scope
+        model._cna_fp_once = {}
+        try: return f(model, *args, **kwargs)
+        finally: model._cna_fp_once = None
+    return once
 
 @torch.no_grad()
 def model_fingerprint(model) -> str:
     "Short hash of the model's type, shape and the exact bytes of every parameter and buffer."
+    once = getattr(model, '_cna_fp_once', None) if getattr(model, '_cna_steering', 0) == 0 else None   # steering may bake weights
+    if once: return once['fp']
     from concurrent.futures import ThreadPoolExecutor
     cfg = model.config.get_text_config() if hasattr(model.config, 'get_text_config') else model.config
     named = list(model.named_parameters()) + list(model.named_buffers())
-    stale = [t for _, t in named if getattr(t, '_cna_digest', (None,))[0] != _tensor_key(t)]
-    if stale:                                                  # hash only what changed, two tensors at a time
-        with ThreadPoolExecutor(2) as pool: list(pool.map(_tensor_digest, stale))
-    digests = [_tensor_digest(t) for _, t in named]
+    with ThreadPoolExecutor(2) as pool: digests = list(pool.map(_tensor_digest, [t for _, t in named]))   # two tensors at a time
     h = hashlib.sha256(f"{cfg.model_type}|{getattr(cfg,'num_hidden_layers',None)}|{getattr(cfg,'hidden_size',None)}".encode())
     for (name, t), d in zip(named, digests): h.update(f"|{name}:{tuple(t.shape)}:{t.dtype}:{d}".encode())
+    if once is not None: once['fp'] = h.hexdigest()[:16]
     return h.hexdigest()[:16]

@@ -10,6 +10,7 @@ from typing import Callable
 import pandas as pd
 from tqdm.auto import tqdm
 from .models import model_fingerprint, file_lock
+from .hooks import is_hooked
 from .prompts import PromptFormat, as_format, longest_first, check_tokens
 from .decoding import generate
 from .interventions import Condition
@@ -36,25 +37,46 @@ class ResultsFile:
             self.path.write_text(json.dumps({'_meta': meta}) + '\n', encoding='utf-8')
 
     def _read(self) -> list[dict]:
-        text = self.path.read_text(encoding='utf-8')
-        lines = text.splitlines()
+        "The rows after the header, read as bytes split at b'\\n' only (so a cut is byte-exact, CRLF or not); a half-written last line is cut off."
+        lines = self.path.read_bytes().split(b'\n')                # a complete file ends with b'\n': its last piece is b''
         try: old = json.loads(lines[0]).get('_meta')
-        except (json.JSONDecodeError, AttributeError): old = None
+        except (ValueError, AttributeError): old = None               # ValueError covers JSON and UTF-8 errors
+        if old is None:
+            raise ValueError(f"{self.path} is not a cna_nb results file (its first line is no {{\"_meta\": …}} header): pass another `out` path")
         if old != self.meta:
-            diff = {k: (old.get(k) if isinstance(old, dict) else None, v) for k, v in self.meta.items() if not isinstance(old, dict) or old.get(k) != v}
+            diff = {k: (old.get(k), v) for k, v in self.meta.items() if old.get(k) != v}
             raise ValueError(f"{self.path} holds results made with other settings {diff} (old, new): pass another `out` path, or fresh=True (CLI: --fresh) to move them aside")
-        rows, good = [], len(lines[0]) + 1
-        for l in lines[1:]:
-            try: rows.append(json.loads(l)); good += len(l) + 1
-            except json.JSONDecodeError: break
-        if good < len(text.encode('utf-8')) and len(rows) == len(lines) - 2:   # only the last line is broken: a crash mid-write
+        rows, good, body = [], len(lines[0]) + 1, lines[1:]
+        for k, l in enumerate(body):
+            if k == len(body) - 1: break                              # the piece after the last b'\n': empty, or a row cut off mid-write
+            if l.strip():
+                try: row = json.loads(l)
+                except ValueError: raise ValueError(f"{self.path} line {k + 2} is not valid JSON: repair or delete the file") from None
+                if not isinstance(row, dict) or 'condition_id' not in row:
+                    raise ValueError(f"{self.path} line {k + 2} is not a results row: repair or delete the file")
+                rows.append(row)
+            good += len(l) + 1
+        if body and body[-1]:                                          # bytes after the last newline: a crash mid-write
             warnings.warn(f"{self.path}: removed a truncated last line (a crash mid-write); it will be recomputed")
-            with open(self.path, 'r+', encoding='utf-8') as f: f.truncate(len('\n'.join(lines[:len(rows)+1]).encode('utf-8')) + 1)
-        elif len(rows) != len(lines) - 1: raise ValueError(f"{self.path} line {len(rows)+2} is not valid JSON: repair or delete the file")
+            with open(self.path, 'r+b') as f: f.truncate(good)
+        rows = self._unique(rows)
         bad = next((r for r in rows if r.get('run') != self.run), None)
         if bad is not None: raise ValueError(f"{self.path} holds a row made under other settings (run {bad.get('run')}, here {self.run}): "
                                              "pass another `out` path, or fresh=True (CLI: --fresh) to move them aside")
         return rows
+
+    def _unique(self, rows: list[dict]) -> list[dict]:
+        "One row per (condition, item): an exact repeat (a copied line) is dropped with a warning; two different rows for one key are refused."
+        seen, out = {}, []
+        for r in rows:
+            key = (r.get('condition_id'), r.get('prompt_id', r.get('item_id')))
+            if key in seen:
+                if seen[key] != r: raise ValueError(f"{self.path} holds two different rows for condition {r.get('condition')!r} item {key[1]}: "
+                                                    "repair or delete the file")
+                continue
+            seen[key] = r; out.append(r)
+        if len(out) < len(rows): warnings.warn(f"{self.path}: ignored {len(rows) - len(out)} repeated row(s) (each row counts once)")
+        return out
 
     @classmethod
     def load(cls, path: str|Path) -> 'ResultsFile':
@@ -73,7 +95,11 @@ class ResultsFile:
         with file_lock(out, wait=False, what='results file'):
             p = Path(out)
             if fresh and p.exists():
-                old = p.with_name(f'{p.name}.{time.strftime("%Y%m%d-%H%M%S")}.old'); os.replace(p, old)
+                old = p.with_name(f'{p.name}.{time.strftime("%Y%m%d-%H%M%S")}.old')
+                for n in range(1, 10_000):                 # never onto an earlier .old (two fresh starts within one second)
+                    if not old.exists(): break
+                    old = p.with_name(f'{p.name}.{time.strftime("%Y%m%d-%H%M%S")}-{n}.old')
+                os.replace(p, old)
                 warnings.warn(f"fresh start: the earlier results in {p} were moved to {old.name}")
             yield cls(out, meta)
 
@@ -84,8 +110,11 @@ class ResultsFile:
         with open(self.path, 'a', encoding='utf-8') as f: f.write(''.join(json.dumps(r) + '\n' for r in new))
 
 # %% ../nbs/12_runner.ipynb #d0ebd2be
-def check_conditions(conditions) -> list[Condition]:
-    "`conditions` as a list of `Condition`s with distinct labels."
+def check_conditions(conditions, model=None) -> list[Condition]:
+    "`conditions` as a list of `Condition`s with distinct labels, for a `model` that no steering or hook has touched yet."
+    if model is not None and is_hooked(model):   # a "baseline" row would hold steered replies, and a resumed run would serve them as such
+        raise ValueError("the model is already steered or hooked (inside `with steer(...)`, `caa_steer`, `hooks_on`, or a forward hook of "
+                         "your own): the runner applies each condition itself; call it outside that block, or remove the hooks")
     if isinstance(conditions, Condition): conditions = [conditions]
     conditions = list(conditions)
     if not conditions: raise ValueError("give at least one condition, e.g. [Condition.baseline()]")
@@ -137,7 +166,9 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
     if prompts is None or isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
         raise TypeError(f"prompts must be a list of strings, got {prompts!r:.60}: wrap one prompt as [prompt]")
     if not len(prompts): raise ValueError("give at least one prompt")
-    conditions, fmt = check_conditions(conditions), as_format(fmt)
+    for name, v in (('max_new_tokens', max_new_tokens), ('batch_size', batch_size)):
+        if isinstance(v, bool) or not hasattr(v, '__index__') or v < 1: raise ValueError(f"{name} must be a whole number >= 1, got {v!r}")
+    conditions, fmt = check_conditions(conditions, model), as_format(fmt)
     meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens, judge=judge is not None, fmt=fmt.describe(), version=2)
     seqs = fmt.token_ids(tok, prompts)
     check_tokens(model, seqs, max_new_tokens)                 # every prompt checked before any work (indices as given)

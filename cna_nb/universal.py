@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from .data import load_diverse
 from .prompts import PromptFormat, as_format
 from .hooks import capture
+from .models import fingerprint_once
 from .deltas import contrast, Circuit
 
 # %% auto #0
@@ -62,6 +63,7 @@ def find_universal(model, tok, prompts: list[str]|None=None, # default: `load_di
     return UniversalNeurons(share >= min_share, share, len(prompts), top_frac, min_share, fmt.describe(), site)
 
 # %% ../nbs/07_universal.ipynb #eca633d3
+@fingerprint_once
 def find_circuit(model, tok, positive: list[str], negative: list[str],
                  frac: float|None=0.001, # share of all MLP neurons (0.001 = the paper's 0.1%)
                  k: int|None=None, # or an explicit number of neurons

@@ -169,14 +169,32 @@ def test_bf16_hook_and_weights_agree_and_are_undone(family, ctok):
     assert not any(p._forward_pre_hooks for p in out_projs(m))
 
 
+def _ref_greedy(m, ids, n):
+    "transformers' own greedy `generate` for one prompt: the new tokens, cut at the end token (1)."
+    seq = m.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=n, do_sample=False, pad_token_id=0,
+                     eos_token_id=[1])[0, ids.shape[1]:]
+    return seq[:(seq == 1).nonzero()[0, 0]] if (seq == 1).any() else seq
+
+
 @pytest.mark.parametrize('family', FAMS)
 def test_bf16_generate_matches_transformers_generate(family, ctok):
+    """Batched bfloat16 greedy replies agree with transformers' one-prompt-at-a-time `generate` up to near-ties.
+
+    A batch of 4 and a batch of 1 multiply matrices of different shapes, and native bfloat16 kernels (AMX, AVX-512 BF16, GPUs) may
+    round them differently (emulated bfloat16 on AVX2 happens not to), so a greedy token can flip where the two best logits are within
+    rounding of each other. What is invariant: the replies are equal up to their first difference, and there the reference model's
+    own logits for the two tokens differ by at most 8 bfloat16 steps of max |logit| (the hook-vs-baked logits above differ by ≤ 4)."""
     m = tiny_model(family, dtype=torch.bfloat16)
     ours = generate(m, ctok, SHARED, max_new_tokens=6, batch_size=4, progress=False)
-    ref = []
-    for p in SHARED:
+    for p, mine in zip(SHARED, ours):
         ids = torch.tensor([ctok([p])['input_ids'][0]])
-        seq = m.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=6, do_sample=False, pad_token_id=0, eos_token_id=[1])[0, ids.shape[1]:]
-        seq = seq[:(seq == 1).nonzero()[0, 0]] if (seq == 1).any() else seq
-        ref.append(ctok.batch_decode([seq.tolist()])[0])
-    assert ours == ref
+        ref = _ref_greedy(m, ids, 6)
+        got = ctok.batch_decode([ref.tolist()])[0]
+        if mine == got: continue
+        k = next(i for i, (a, b) in enumerate(zip(mine + '\0', got + '\0')) if a != b)   # first differing token (one char per token)
+        with torch.no_grad(): lg = m(torch.cat([ids, ref[None, :k]], 1)).logits[0, -1].float()
+        theirs = int(ref[k]) if k < len(ref) else 1                                # past the reference's end: it chose the end token
+        mine_ids = [1] if k == len(mine) else [t for t in range(lg.shape[0]) if ctok.batch_decode([[t]])[0] == mine[k]]
+        gap = lg[theirs] - lg[mine_ids].max()
+        assert 0 <= gap <= 8 * BF16_STEP * lg.abs().max(), (family, p, k, float(gap), float(lg.abs().max()))
+

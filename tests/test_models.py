@@ -2,7 +2,7 @@
 import pytest, torch
 from transformers import AutoModelForCausalLM
 from conftest import tiny_model
-from cna_nb.models import load_model, embedded_model_dir, EMBEDDED, EmbeddedModel, gguf_parts, DEFAULT_MODEL
+from cna_nb.models import load_model, resolve_dtype, embedded_model_dir, EMBEDDED, EmbeddedModel, gguf_parts, DEFAULT_MODEL
 
 
 @pytest.fixture(scope='module')
@@ -17,12 +17,41 @@ def tiny_dir(tmp_path_factory):
 
 @pytest.mark.parametrize('device_map', [None, 'cpu', 'auto'])
 def test_local_folder_with_device_map(tiny_dir, device_map):
+    """Whatever 'auto' picks here (bfloat16 on a CPU that runs it natively or with CNA_NB_DTYPE=bfloat16, else float32), the model loaded
+    through device_map computes what plain `from_pretrained` in that dtype computes."""
     model, tok = load_model(tiny_dir, device_map=device_map)
     assert tok.padding_side == 'left' and tok.pad_token is not None
-    assert model.dtype == torch.float32 and not model.training
-    ref = AutoModelForCausalLM.from_pretrained(tiny_dir)
+    assert model.dtype == resolve_dtype('auto', device_map) and not model.training
+    ref = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=model.dtype)
     x = torch.tensor([[1, 2, 3]])
-    with torch.no_grad(): assert torch.allclose(model(x).logits, ref(x).logits)
+    with torch.no_grad(): a, b = model(x).logits.float(), ref(x).logits.float()
+    tol = 1e-6 if model.dtype == torch.float32 else 2 * 2.0 ** -8      # same weights, same dtype: equal up to one rounding
+    assert (a - b).abs().max() <= tol * b.abs().max()
+
+
+@pytest.mark.parametrize('forced', ['float32', 'bfloat16'])
+def test_cna_nb_dtype_forces_auto(tiny_dir, forced, monkeypatch):
+    "CNA_NB_DTYPE decides what 'auto' (and the registry default) loads, for `load_model` and the CLI; an explicit dtype still wins."
+    from cna_nb import cli
+    monkeypatch.setenv('CNA_NB_DTYPE', forced)
+    assert load_model(tiny_dir)[0].dtype == getattr(torch, forced)
+    assert load_model(tiny_dir, dtype='auto')[0].dtype == getattr(torch, forced)
+    other = 'bfloat16' if forced == 'float32' else 'float32'
+    assert load_model(tiny_dir, dtype=other)[0].dtype == getattr(torch, other)
+    from cna_nb import models
+    seen, real = [], models.load_model
+    def record(*a, **k):                                  # the CLI's own load, then stop before any work
+        seen.append(real(*a, **k)[0].dtype); raise SystemExit(0)
+    monkeypatch.setattr(models, 'load_model', record)
+    base = ['discover', '--model', str(tiny_dir), '--positive', 'harmful', '--negative', 'benign']
+    for argv in (base, base + ['--dtype', other]):
+        with pytest.raises(SystemExit): cli.main(argv)
+    assert seen == [getattr(torch, forced), getattr(torch, other)]
+
+
+def test_cna_nb_dtype_bad_value_is_one_line(tiny_dir, monkeypatch):
+    monkeypatch.setenv('CNA_NB_DTYPE', 'bf16')
+    with pytest.raises(ValueError, match=r"CNA_NB_DTYPE='bf16' is not a dtype: set it to one of float32, bfloat16, float16"): load_model(tiny_dir)
 
 
 def test_missing_folder_is_a_clear_error(tmp_path):

@@ -13,7 +13,7 @@ from execnb.shell import CaptureShell
 def main(path):
     path = Path(path).resolve(); nb = read_nb(path)
     os.chdir(path.parent); t0 = time.time()
-    sh = CaptureShell(path, mpl_format='png')   # not execnb's default 'retina' (2× pixels): STYLE.md wants small PNGs, dpi ≤ 100
+    sh = CaptureShell(path, mpl_format='png')   # not execnb's default 'retina' (2× pixels): CONTRIBUTING.md: small PNGs, dpi ≤ 100
     sh.run_all(nb, exc_stop=True)
     write_nb(nb, path); print(f'{path.name}: executed in {time.time() - t0:.0f} s')
 

@@ -1,4 +1,4 @@
-"""Remove saved widget state and widget outputs (tqdm progress bars) from the notebooks: STYLE.md says never keep them; text progress
+"""Remove saved widget state and widget outputs (tqdm progress bars) from the notebooks: CONTRIBUTING.md says never keep them; text progress
 bars redrawn with carriage returns keep only their last state, as a terminal shows them. Run after executing a notebook; .ci/run checks
 that it changes nothing."""
 import json, sys
