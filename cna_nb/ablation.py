@@ -4,13 +4,13 @@
 
 # %% ../nbs/14_ablation.ipynb #1f212b61
 from __future__ import annotations
-import contextlib, json, time
+import contextlib, json, os, time
 from pathlib import Path
 import pandas as pd
 import matplotlib.pyplot as plt
 from .models import file_lock
 from .prompts import PromptFormat
-from .deltas import Circuit, Contrast, residual_contrast
+from .deltas import Circuit, Contrast, residual_contrast, prompts_hash
 from .universal import find_circuit
 from .interventions import Condition
 from .stats import summarize
@@ -76,6 +76,20 @@ def save_experiment(out: Path, conds: list[Condition], df: pd.DataFrame, summ: p
     plot_conditions(summ, title=f'JBB harmful: {int(summ.n.iloc[0])} prompts, {int(summ.max_new_tokens.iloc[0])} new tokens').savefig(out/'refusal_quality.png', dpi=90)
     ax = conds[1].target.plot_layers(); ax.figure.savefig(out/'circuit_layers.png', dpi=90); plt.close('all')
 
+def _same_settings(out: Path, settings: dict, fresh: bool):
+    "Refuse an output folder that holds a run with other settings (a rerun there resumes only the same experiment); `fresh` moves it aside."
+    f = out/'settings.json'
+    if f.exists():
+        try: old = json.loads(f.read_text())
+        except ValueError: old = {}
+        diff = {k: (old.get(k), v) for k, v in settings.items() if old.get(k) != v}
+        if diff and not fresh:
+            raise ValueError(f"output folder {str(out)!r} holds another experiment (settings {diff}, old and new): use another --out / "
+                             "out_dir, or --fresh (fresh=True) to move its replies aside")
+        if diff: os.replace(f, f.with_name(f'settings.json.{time.strftime("%Y%m%d-%H%M%S")}-{os.getpid()}.old'))
+    out.mkdir(parents=True, exist_ok=True)
+    f.write_text(json.dumps(settings, indent=1))
+
 def refusal_experiment(model, tok, positive: list[str], negative: list[str], prompts: list[str],
                        frac: float=0.001, m: float=0.0, max_new_tokens: int=48, batch_size: int=16, seed: int=0,
                        caa_alpha: float|None=1.0, # also steer with CAA at this strength (the shared α scale); None = no CAA row
@@ -83,14 +97,18 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
                        fresh: bool=False, # move replies of an earlier experiment in `out_dir` aside instead of refusing them
                        progress: bool=True) -> dict:
     "Discover, ablate, control (and CAA), evaluate: circuit, control, contrast, residual contrast (or None), conditions, replies, summary, timings."
-    t, t0 = {}, time.time()
-    circ, con = find_circuit(model, tok, positive, negative, frac=frac, fmt=fmt, batch_size=batch_size, progress=progress, return_contrast=True)
-    t['discovery_s'] = time.time() - t0; t0 = time.time()
-    rc = residual_contrast(model, tok, positive, negative, fmt=fmt, batch_size=batch_size, progress=progress) if caa_alpha is not None else None
-    if rc is not None: t['caa_contrast_s'] = time.time() - t0
-    conds = experiment_conditions(circ, con, rc, m, seed, caa_alpha)
     out = None if out_dir is None else Path(out_dir)
-    with (file_lock(out, wait=False, what='output folder') if out is not None else contextlib.nullcontext()):
+    with (file_lock(out, wait=False, what='output folder') if out is not None else contextlib.nullcontext()):   # before any work
+        if out is not None:
+            _same_settings(out, dict(model=str(getattr(model, 'name_or_path', '')), frac=frac, m=m, max_new_tokens=max_new_tokens, seed=seed,
+                                     caa_alpha=caa_alpha, prompts=prompts_hash(prompts), positive=prompts_hash(positive),
+                                     negative=prompts_hash(negative)), fresh)
+        t, t0 = {}, time.time()
+        circ, con = find_circuit(model, tok, positive, negative, frac=frac, fmt=fmt, batch_size=batch_size, progress=progress, return_contrast=True)
+        t['discovery_s'] = time.time() - t0; t0 = time.time()
+        rc = residual_contrast(model, tok, positive, negative, fmt=fmt, batch_size=batch_size, progress=progress) if caa_alpha is not None else None
+        if rc is not None: t['caa_contrast_s'] = time.time() - t0
+        conds = experiment_conditions(circ, con, rc, m, seed, caa_alpha)
         t0 = time.time()      # replies of another experiment in `out` are refused here, before the circuit files are touched
         df = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, fmt=fmt, progress=progress,
                       out=None if out is None else out/'replies.jsonl', fresh=fresh)

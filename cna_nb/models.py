@@ -210,12 +210,17 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
     if dtype is None: dtype = EMBEDDED[name].dtype if name in EMBEDDED else 'auto'
     dtype = resolve_dtype(dtype, device_map)          # a bad dtype fails before anything loads
     path = embedded_model_dir(name) if name in EMBEDDED else name
+    if name not in EMBEDDED and Path(path).exists(): return _load_folder(Path(path), name, dtype, device_map, kwargs)
     try:
         tok = AutoTokenizer.from_pretrained(path)
         model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
     except (OSError, ValueError) as e:  # missing folder, unknown id, offline hub
         raise OSError(f"could not load {name!r}: not an embedded model ({sorted(EMBEDDED)}), nor a local folder, nor an HF id in the local cache. "
                       f"Pass a folder with config.json and weights, or download the model where a hub is reachable. ({e})") from e
+    return _checked(model, info, tok, name)
+
+def _checked(model, info: dict, tok, name: str):
+    "The loaded model in eval mode, refused when transformers had to fill any of its weights with random numbers."
     bad = sorted(info.get('missing_keys') or []) + sorted(str(k[0] if isinstance(k, tuple) else k) for k in info.get('mismatched_keys') or [])
     if bad:   # transformers fills such tensors with random numbers and carries on: every result would come from a partly random model
         raise ValueError(f"{name!r} lacks {len(bad)} weight tensor(s) of its architecture or has them in another shape ({', '.join(bad[:3])}"
@@ -223,6 +228,28 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
     model.eval()
     model.name_or_path = name
     return model, prepare_tokenizer(tok)
+
+def _load_folder(folder: Path, name: str, dtype, device_map, kwargs):
+    "A local model folder, checked part by part so that each fault gets its own line (config, tokenizer, weights)."
+    import json
+    if folder.is_file(): raise ValueError(f"model {name!r} is a file: pass the model's folder (the one holding config.json), not a file in it")
+    try: json.loads((folder/'config.json').read_text())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"model folder {name!r} has no readable config.json ({type(e).__name__}): save the model there with "
+                         "model.save_pretrained(folder)") from None
+    if not any((folder/f).exists() for f in ('tokenizer.json', 'tokenizer_config.json', 'tokenizer.model', 'vocab.json')):
+        raise ValueError(f"model folder {name!r} has no tokenizer files (tokenizer.json, tokenizer_config.json): save them with "
+                         "tok.save_pretrained(folder)")
+    if not any(folder.glob('*.safetensors')) and not any(folder.glob('*.bin')):
+        raise ValueError(f"model folder {name!r} has no weight files (*.safetensors or *.bin): save the model there with model.save_pretrained(folder)")
+    try:
+        tok = AutoTokenizer.from_pretrained(folder)
+        model, info = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
+    except Exception as e:   # truncated safetensors, wrong shapes, an unknown architecture: the library's own exception types vary
+        first = (str(e).strip().splitlines() or [''])[0][:160]
+        raise ValueError(f"model folder {name!r} could not be loaded ({type(e).__name__}: {first}): its files are damaged or do not "
+                         "belong together; save the model again") from None
+    return _checked(model, info, tok, name)
 
 # %% ../nbs/01_models.ipynb #9ad2e514
 def _tensor_digest(t: torch.Tensor) -> str:

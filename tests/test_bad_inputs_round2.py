@@ -331,5 +331,73 @@ def test_a_model_folder_missing_a_tensor_is_one_line_in_the_cli(tmp_path, tiny_d
 
 
 def test_the_round2_suite_is_large_enough():
-    n = len(READ) + len(CLI2) + len(API2) + len(HTTP) + len(RESULTS) + 4 + 3 + 7
+    n = len(READ) + len(CLI2) + len(API2) + len(HTTP) + len(RESULTS) + len(MODEL_DIRS) + 4 + 3 + 11
     assert n >= 60, n
+
+
+def test_a_locked_output_folder_is_refused_before_any_work(tmp_path, monkeypatch):
+    from cna_nb import ablation
+    from cna_nb.models import file_lock, LockedError
+    monkeypatch.setattr(ablation, 'find_circuit', lambda *a, **k: pytest.fail('discovery ran before the lock was checked'))
+    with file_lock(tmp_path/'exp', wait=False, what='output folder'):
+        with pytest.raises(LockedError, match='output folder'):
+            ablation.refusal_experiment(M, T, ['bad a'], ['good a'], ['do it'], max_new_tokens=2, caa_alpha=None, out_dir=tmp_path/'exp', progress=False)
+
+
+def test_a_rerun_with_another_multiplier_is_refused_and_changes_nothing(tmp_path):
+    "An interrupted `cna run` re-run with --m 0.5 into its folder: refused (it would replace the circuit's tables), --fresh moves it aside."
+    from cna_nb.ablation import refusal_experiment
+    out, args = tmp_path/'exp', (M, T, ['bad a thing', 'bad b'], ['good a thing', 'good b'], ['do it', 'do that'])
+    refusal_experiment(*args, m=0.0, max_new_tokens=2, caa_alpha=None, out_dir=out, progress=False)
+    before = snapshot(out)
+    with pytest.raises(ValueError, match=r"another experiment \(settings \{'m': \(0.0, 0.5\)\}"):
+        refusal_experiment(*args, m=0.5, max_new_tokens=2, caa_alpha=None, out_dir=out, progress=False)
+    assert snapshot(out) == before
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        refusal_experiment(*args, m=0.5, max_new_tokens=2, caa_alpha=None, out_dir=out, fresh=True, progress=False)
+    assert json.loads((out/'settings.json').read_text())['m'] == 0.5 and list(out.glob('settings.json.*.old'))
+
+
+def _no(name): return lambda d: (d/name).unlink()
+def _write(name, data): return lambda d: (d/name).write_bytes(data)
+def _truncate(d):
+    f = d/'model.safetensors'; f.write_bytes(f.read_bytes()[:len(f.read_bytes()) // 2])
+def _other_shapes(d):
+    tiny_model(intermediate_size=40).save_pretrained(d/'other'); (d/'other'/'model.safetensors').replace(d/'model.safetensors')
+
+MODEL_DIRS = [   # how a copy of a good tiny model folder is damaged, words of the one line
+    ('no config', _no('config.json'), 'has no readable config.json'),
+    ('config not json', _write('config.json', b'{"model_type": '), 'has no readable config.json'),
+    ('no tokenizer', lambda d: [(d/f).unlink() for f in ('tokenizer.json', 'tokenizer_config.json', 'vocab.json') if (d/f).exists()],
+     'has no tokenizer files'),
+    ('no weights', _no('model.safetensors'), 'has no weight files'),
+    ('truncated weights', _truncate, 'could not be loaded'),
+    ('weights of another shape', _other_shapes, 'could not be loaded'),
+]
+
+
+@pytest.mark.parametrize('damage, msg', [m[1:] for m in MODEL_DIRS], ids=[m[0] for m in MODEL_DIRS])
+def test_damaged_model_folders_are_one_line(damage, msg, tmp_path, tiny_dirs, capsys):
+    import shutil
+    d = tmp_path/'model'; shutil.copytree(tiny_dirs[0], d); damage(d)
+    C.save(tmp_path/'c.pt'); before = snapshot(tmp_path)
+    assert main(['steer', '--circuit', str(tmp_path/'c.pt'), '--prompt', 'hi', '--model', str(d)]) == 2
+    err = capsys.readouterr().err
+    assert msg in err.strip().splitlines()[-1] and 'Traceback' not in err, err
+    assert snapshot(tmp_path) == before
+
+
+def test_a_model_path_naming_a_file_is_one_line(tmp_path, tiny_dirs, capsys):
+    C.save(tmp_path/'c.pt')
+    assert main(['steer', '--circuit', str(tmp_path/'c.pt'), '--prompt', 'hi', '--model', str(tiny_dirs[0]/'config.json')]) == 2
+    assert 'is a file: pass the model' in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_a_full_disk_during_a_circuit_save_is_one_line_and_replaces_nothing(tmp_path, monkeypatch):
+    p = tmp_path/'c.pt'; C.save(p); before = snapshot(tmp_path)
+    def full(*a, **k): raise RuntimeError('[enforce fail at inline_container.cc:626] . unexpected pos 64 vs 0 basic_ios::clear')
+    monkeypatch.setattr(torch, 'save', full)
+    with pytest.raises(OSError, match='the disk is full or the folder is not writable'): C.save(p)
+    monkeypatch.undo()
+    assert snapshot(tmp_path) == before and not list(tmp_path.glob('*.tmp'))
