@@ -8,6 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_VERBOSITY=error TOKENIZERS_PARALLELISM=false
 mode=${1:-all}
+# The suite never writes into the user's cache: statistics go to a temporary folder, and the model cache (read only here) must list
+# the same files, with the same sizes, after the run as before it.
+export CNA_NB_STATS_DIR=$(mktemp -d); trap 'rm -rf "$CNA_NB_STATS_DIR"' EXIT
+home_cache=${CNA_NB_CACHE:-$HOME/.cache/cna_nb}
+listing() { [ -d "$home_cache" ] && find "$home_cache" -printf '%P %y %s\n' | sort; true; }
+before=$(listing)
+check_home() { [ "$(listing)" = "$before" ] || { echo "the test suite changed $home_cache:"; diff <(echo "$before") <(listing) | head -20; exit 1; }; }
 # A few notebooks per fresh process: most notebooks load the embedded model, and one long-lived runner held every notebook's copy at once
 # (33 GB); one process per notebook paid ~5 s of imports 24 times. The notebooks without the embedded model share one process.
 groups=(
@@ -35,8 +42,9 @@ for g in "${groups[@]}"; do
 done
 if [ "$mode" = equivalence ]; then
   .venv/bin/python -m pytest -q "${equivalence_tests[@]}" -p no:cacheprovider
-  exit
+  check_home; exit
 fi
 all=$(find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -not -name '_*' | wc -l)
 [ "$seen" -eq "$all" ] || { echo "the notebook groups cover $seen of $all notebooks: add the new notebook to a group in test.sh"; exit 1; }
-.venv/bin/python -m pytest -q tests cna_nb --doctest-modules -p no:cacheprovider
+.venv/bin/python -m pytest -q tests cna_nb --doctest-modules -p no:cacheprovider || exit
+check_home

@@ -17,8 +17,8 @@ from .moe import MoEArch, MoELayout, moe_layout, moe_neurons
 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'STATS_VERSION', 'Arch', 'register_architecture', 'get_arch', 'decoder_layers', 'out_projs',
-           'neuron_layout', 'neuron_shape', 'hooks_on', 'is_hooked', 'MeanStats', 'PerPrompt', 'stats_path',
-           'site_modules', 'cache_kw', 'out_cache', 'Prefix', 'capture']
+           'neuron_layout', 'neuron_shape', 'hooks_on', 'is_hooked', 'MeanStats', 'PerPrompt', 'stats_dir',
+           'stats_path', 'site_modules', 'cache_kw', 'out_cache', 'Prefix', 'capture']
 
 # %% ../nbs/04_hooks.ipynb #ff515052
 @dataclass(frozen=True)
@@ -143,13 +143,17 @@ class PerPrompt:
 # %% ../nbs/04_hooks.ipynb #50afdd3b
 STATS_VERSION = 2   # bump when capture's numbers change, so old stored statistics are not reused
 
+def stats_dir() -> Path:
+    "Where finished statistics are kept: `$CNA_NB_STATS_DIR`, else `stats/` in the model cache (test.sh points it at a temporary folder)."
+    return Path(os.environ['CNA_NB_STATS_DIR']).expanduser() if os.environ.get('CNA_NB_STATS_DIR') else cache_dir()/'stats'
+
 def stats_path(model, texts: list[str], site: str, acc) -> Path|None:
     "Where the finished statistics of this capture are stored, or None when it must not be cached."
     key = getattr(acc, 'cache_key', None)
     if os.environ.get('CNA_NB_STATS_CACHE', '1') == '0' or key is None or is_hooked(model): return None
     h = hashlib.sha256(f"v{STATS_VERSION}|{model_fingerprint(model)}|{site}|{[key]}|{len(texts)}\x1f".encode())
     for t in texts: h.update(t.encode() + b'\x1e')
-    return cache_dir()/'stats'/f'{h.hexdigest()[:24]}.pt'
+    return stats_dir()/f'{h.hexdigest()[:24]}.pt'
 
 def _load_stats(path: Path|None, acc) -> bool:
     "Fill `acc` from a stored entry; a corrupt or foreign entry is discarded with a warning (and recomputed by the caller)."

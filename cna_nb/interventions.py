@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_interventions.ipynb #318c4652
 from __future__ import annotations
-import contextlib, hashlib, math
+import contextlib, functools, hashlib, math
 from dataclasses import dataclass, field
 from typing import Callable
 import torch
@@ -248,12 +248,12 @@ class Condition:
     def n_neurons(self) -> int: return len(self.target) if self.kind in _NEURON_KINDS else 0
     @property
     def spec(self) -> str:
-        "The written form (`cna:m=0`, `caa:alpha=1`, `baseline`) that `Condition.parse` reads."
+        "The written form (`cna:m=0`, `caa:alpha=1`, `baseline`) that `parse_condition` reads."
         if self.kind in _NEURON_KINDS: return f"{self.kind}:m={self.m:g}"
         return f"{self.kind}:alpha={self.alpha:g}" if self.kind in _RESID_KINDS else self.kind
-    @property
+    @functools.cached_property
     def id(self) -> str:
-        "Short hash of everything that changes this condition's output."
+        "Short hash of everything that changes this condition's output (computed once: a Condition is frozen)."
         t = self.target
         if isinstance(t, Circuit): tgt = (t.layers, t.neurons, t.shape, t.meta.get('fingerprint'))
         elif isinstance(t, ResidualContrast): tgt = (t.diff, t.rms, t.meta.get('fingerprint'))

@@ -1,6 +1,7 @@
 import os
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 os.environ.setdefault('CNA_NB_STATS_CACHE', '0')   # tests measure; the stored-statistics cache has its own tests
+os.environ.pop('CNA_NB_STATS_DIR', None)           # those tests set CNA_NB_CACHE to a temporary folder and look in its stats/
 import pytest, torch
 from cna_nb.testing import CharTok, FAMILIES, tiny_model   # the shared tiny-model helpers (not public API)
 
