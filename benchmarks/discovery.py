@@ -100,7 +100,8 @@ def main():
     def agrees(other):
         j = len(other & ours_set) / len(other | ours_set)
         return (j >= 0.9 if bf16 else j == 1.0), j
-    same = [('rerun', ({(int(l), int(n)) for l, n in zip(again.layers, again.neurons)} == ours_set, 1.0))]
+    again_set = {(int(l), int(n)) for l, n in zip(again.layers, again.neurons)}
+    same = [('rerun', (again_set == ours_set, len(again_set & ours_set) / len(again_set | ours_set)))]
     if not a.skip_naive:
         with Timer() as t: naive = naive_discovery(model, tok, pos, neg, n_select(ours.shape))
         res['naive'] = t.s; rows.append(dict(method='naive: one prompt at a time, per-neuron Python', seconds=f"{t.s:.1f}"))

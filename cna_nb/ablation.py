@@ -100,7 +100,7 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
     out = None if out_dir is None else Path(out_dir)
     with (file_lock(out, wait=False, what='output folder') if out is not None else contextlib.nullcontext()):   # before any work
         if out is not None:
-            _same_settings(out, dict(model=str(getattr(model, 'name_or_path', '')), frac=frac, m=m, max_new_tokens=max_new_tokens, seed=seed,
+            _same_settings(out, dict(model=str(getattr(model, 'name_or_path', '')), dtype=str(model.dtype)[6:], frac=frac, m=m, max_new_tokens=max_new_tokens, seed=seed,
                                      caa_alpha=caa_alpha, prompts=prompts_hash(prompts), positive=prompts_hash(positive),
                                      negative=prompts_hash(negative)), fresh)
         t, t0 = {}, time.time()

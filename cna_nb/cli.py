@@ -118,10 +118,10 @@ SHIPPED = {'harmful': lambda: __import__('cna_nb.data', fromlist=['x']).load_dis
            'benign': lambda: __import__('cna_nb.data', fromlist=['x']).load_discovery()[1]}
 
 def _lines(p: Path) -> list[str]:
-    "The file's lines, split at line ends only (\\n or \\r\\n; not at U+2028, form feeds or other separators), without a UTF-8 BOM."
+    "The file's lines, split at line ends only (\\n, \\r\\n or \\r; not at U+2028, form feeds or other separators), without a UTF-8 BOM."
     try: text = p.read_bytes().decode('utf-8-sig')
     except UnicodeDecodeError as e: raise ValueError(f"prompt file {str(p)!r} is not UTF-8 text (byte {e.start}): save it as UTF-8") from None
-    return [l[:-1] if l.endswith('\r') else l for l in text.split('\n')]
+    return text.replace('\r\n', '\n').replace('\r', '\n').split('\n')
 
 def read_prompts(src: str|Path, # a .txt / .csv / .jsonl file, or 'harmful' / 'benign' (the shipped discovery set)
                 ) -> list[str]:

@@ -177,7 +177,7 @@ class Circuit:
             os.replace(tmps[0], path); os.replace(tmps[1], man)
         except (OSError, RuntimeError) as e:     # disk full, read-only (torch reports a failed write as RuntimeError 'basic_ios::clear')
             raise OSError(f"could not write the circuit to {str(path)!r} ({type(e).__name__}: {str(e).splitlines()[0][:80]}): the disk is full "
-                          "or the folder is not writable; free space or choose another path. Nothing was replaced") from None
+                          "or the folder is not writable; free space or choose another path") from None
         finally:
             for t in tmps + _stale_tmps(path): t.unlink(missing_ok=True)
         return path

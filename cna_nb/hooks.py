@@ -111,9 +111,15 @@ def hooks_on(modules: list, # modules to hook, in order
     finally:
         for h in handles: h.remove()
 
+def _foreign_hook(h) -> bool:
+    "A forward hook that may change outputs: anything but the output-capturing hooks transformers installs (output_hidden_states=True)."
+    mod = getattr(h, '__module__', None) or getattr(getattr(h, 'func', None), '__module__', None) or ''
+    return not mod.startswith(('transformers.', 'accelerate.'))
+
 def is_hooked(model) -> bool:
-    "True while an intervention is active (hooks or weights) or any forward hook is registered on the model."
-    return getattr(model, '_cna_steering', 0) > 0 or any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
+    "True while an intervention is active (hooks or weights) or a forward hook of anyone but transformers is registered on the model."
+    return getattr(model, '_cna_steering', 0) > 0 or any(_foreign_hook(h) for m in model.modules()
+                                                         for hooks in (m._forward_hooks, m._forward_pre_hooks) for h in hooks.values())
 
 # %% ../nbs/04_hooks.ipynb #c617558c
 class MeanStats:

@@ -138,7 +138,7 @@ class HTTPJudge:
     def __repr__(self): return f"HTTPJudge({_public(self.url)!r}, {self.model!r}, api_key={'***' if self.api_key else None})"
     def _fetch(self, req) -> bytes:
         "The response body within `timeout` seconds for the whole request (a server that trickles bytes cannot hold it longer)."
-        box, deadline = {}, time.monotonic() + self.timeout
+        box, deadline = {}, time.monotonic() + (float('inf') if self.timeout is None else self.timeout)   # None: no limit, as urllib
         def get():
             try:
                 with self._open(req, timeout=self.timeout) as r:

@@ -100,6 +100,7 @@ def _inode_lock(real: Path, wait: bool, what: str, path):
             except BlockingIOError:
                 raise LockedError(f"{what} {str(path)!r} is in use by another process under another name (a hard link to it): "
                                   "wait for it to finish, stop it, or use another output path") from None
+            except OSError: os.close(fd); fd = None       # NFS refuses an exclusive flock on a read-only descriptor: the name lock holds
         yield
     finally:
         if fd is not None: os.close(fd)
@@ -246,6 +247,7 @@ def _load_folder(folder: Path, name: str, dtype, device_map, kwargs):
     try:
         tok = AutoTokenizer.from_pretrained(folder)
         model, info = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
+    except (MemoryError, ImportError, torch.cuda.OutOfMemoryError): raise   # not the files' fault: the library's own message says what
     except Exception as e:   # truncated safetensors, wrong shapes, an unknown architecture: the library's own exception types vary
         first = (str(e).strip().splitlines() or [''])[0][:160]
         raise ValueError(f"model folder {name!r} could not be loaded ({type(e).__name__}: {first}): its files are damaged or do not "

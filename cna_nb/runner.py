@@ -27,8 +27,8 @@ def prompt_hash(prompt: str) -> str:
 
 class ResultsFile:
     "Rows already in a JSONL results file made with `meta` (resumed), and `append` for new ones; `out=None` keeps nothing."
-    def __init__(self, out: str|Path|None, meta: dict):
-        self.path, self.meta, self.rows = (None if out is None else Path(out)), meta, []
+    def __init__(self, out: str|Path|None, meta: dict, readonly: bool=False):
+        self.path, self.meta, self.rows, self.readonly = (None if out is None else Path(out)), meta, [], readonly
         self.run = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]   # model fingerprint + settings, stamped on every row
         if self.path is None: return
         if self.path.exists() and self.path.stat().st_size: self.rows = self._read()
@@ -56,7 +56,9 @@ class ResultsFile:
                     raise ValueError(f"{self.path} line {k + 2} is not a results row: repair or delete the file")
                 rows.append(row)
             good += len(l) + 1
-        if body and body[-1]:                                          # bytes after the last newline: a crash mid-write
+        if body and body[-1] and self.readonly:                        # maybe a writer mid-row: read around it, never cut it
+            warnings.warn(f"{self.path}: its last line is half-written (a run in progress, or a crash): not read")
+        elif body and body[-1]:                                        # bytes after the last newline: a crash mid-write
             warnings.warn(f"{self.path}: removed a truncated last line (a crash mid-write); it will be recomputed")
             with open(self.path, 'r+b') as f: f.truncate(good)
         rows = self._unique(rows)
@@ -71,7 +73,7 @@ class ResultsFile:
         for r in rows:
             key = (r.get('condition_id'), r.get('prompt_id', r.get('item_id')))
             if key in seen:
-                if seen[key] != r: raise ValueError(f"{self.path} holds two different rows for condition {r.get('condition')!r} item {key[1]}: "
+                if json.dumps(seen[key], sort_keys=True) != json.dumps(r, sort_keys=True): raise ValueError(f"{self.path} holds two different rows for condition {r.get('condition')!r} item {key[1]}: "
                                                     "repair or delete the file")
                 continue
             seen[key] = r; out.append(r)
@@ -85,7 +87,7 @@ class ResultsFile:
         try: meta = json.loads(p.read_text(encoding='utf-8').split('\n', 1)[0])['_meta']
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
             raise ValueError(f"{p} is not a cna_nb results file ({e.__class__.__name__}: no readable _meta header line): pass a file written by evaluate(out=…)") from None
-        return cls(p, meta)
+        return cls(p, meta, readonly=True)                 # no lock is taken, so nothing is changed: a run may be writing it
 
     @classmethod
     @contextlib.contextmanager

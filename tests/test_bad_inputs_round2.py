@@ -31,6 +31,7 @@ READ = [   # name, bytes, the prompts
     ('nel.txt', 'a\x85b\n'.encode(), ['a\x85b']),
     ('crlf.txt', b'a\r\nb\r\n', ['a', 'b']),
     ('no_final_newline.txt', b'a\nb', ['a', 'b']),
+    ('old_mac.txt', b'a\rb\r', ['a', 'b']),
     ('bom.csv', b'\xef\xbb\xbfprompt\nx\n', ['x']),
     ('id_text.csv', b'id,text\n1,hello\n2,world\n', ['hello', 'world']),
     ('id_prompt.csv', b'id,prompt\n1,hello\n', ['hello']),
@@ -270,7 +271,9 @@ def test_a_copied_statistics_entry_is_not_used(tmp_path, monkeypatch):
     monkeypatch.setenv('CNA_NB_CACHE', str(tmp_path)); monkeypatch.setenv('CNA_NB_STATS_CACHE', '1')
     a = capture(M, T, ['one prompt'], progress=False).mean
     b = capture(M, T, ['another, longer prompt'], progress=False).mean
-    ea, eb = sorted((tmp_path/'stats').glob('*.pt'), key=lambda p: p.stat().st_mtime)
+    from cna_nb.hooks import stats_path, MeanStats
+    from cna_nb.prompts import as_format
+    ea, eb = (stats_path(M, as_format(None).texts(T, [q]), 'mlp', MeanStats()) for q in ('one prompt', 'another, longer prompt'))
     eb.write_bytes(ea.read_bytes())                                        # entry b now holds a's numbers
     with pytest.warns(UserWarning, match='was written for entry'):
         again = capture(M, T, ['another, longer prompt'], progress=False).mean

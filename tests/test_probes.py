@@ -45,6 +45,8 @@ def test_bug2_a_hooked_model_writes_no_baseline_rows(tmp_path):
         with pytest.raises(ValueError, match='already steered or hooked'): evaluate(m, tok, P, [Condition.baseline()], max_new_tokens=4, progress=False)
     finally: h.remove()
     assert len(evaluate(m, tok, P, [Condition.baseline()], max_new_tokens=4, out=out, progress=False)) == len(P)
+    with torch.no_grad(): m(torch.tensor([[3, 4, 5]]), output_hidden_states=True)   # transformers installs its own capturing hooks
+    assert len(evaluate(m, tok, P, [Condition.baseline()], max_new_tokens=4, out=out, progress=False)) == len(P)
 
 
 def test_bug3_two_fresh_starts_in_one_second_keep_both(tmp_path):
