@@ -8,7 +8,7 @@ import inspect
 from typing import Callable
 import torch
 from tqdm.auto import tqdm
-from .prompts import PromptFormat, as_format, input_device, longest_first, eos_ids, pad_id, check_tokens
+from .prompts import PromptFormat, as_format, input_device, longest_first, eos_ids, pad_id, check_tokens, check_counts
 from .hooks import Prefix, cache_kw
 
 # %% auto #0
@@ -72,8 +72,7 @@ def generate(model, tok, prompts: list[str], max_new_tokens: int=64, batch_size:
              stop_at_eos: bool=True, # False: exactly `max_new_tokens` per prompt (fixed work, for timing or length-matched comparisons)
             ) -> list[str]:
     "Greedy replies to `prompts` (new text only), batched."
-    for name, v in (('max_new_tokens', max_new_tokens), ('batch_size', batch_size)):
-        if isinstance(v, bool) or not hasattr(v, '__index__') or v < 1: raise ValueError(f"{name} must be a whole number >= 1, got {v!r}")
+    check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)
     seqs = as_format(fmt).token_ids(tok, prompts)
     if not seqs: return []
     check_tokens(model, seqs, max_new_tokens)

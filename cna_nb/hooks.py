@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 from .models import model_fingerprint, cache_dir, file_lock
-from .prompts import PromptFormat, as_format, token_ids, input_device, longest_first, common_prefix_len, pad_id, check_tokens
+from .prompts import PromptFormat, as_format, token_ids, input_device, longest_first, common_prefix_len, pad_id, check_tokens, check_counts
 from .moe import MoEArch, MoELayout, moe_layout, moe_neurons
 
 # %% auto #0
@@ -263,7 +263,7 @@ def capture(model, tok, prompts: list[str],
            ):
     "Run `prompts` through `model` and feed last-token activations of every layer to `acc`; returns `acc`."
     if prompts is None or not len(prompts): raise ValueError("capture needs at least one prompt")
-    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    check_counts(batch_size=batch_size)
     acc, fmt = MeanStats() if acc is None else acc, as_format(fmt)
     mods, kind, transform = site_modules(model, site)
     texts = fmt.texts(tok, prompts)                    # formatted once: the cache key and the tokens come from the same texts

@@ -9,7 +9,7 @@ import torch
 
 # %% auto #0
 __all__ = ['PromptFormat', 'as_format', 'format_prompts', 'token_ids', 'input_device', 'longest_first', 'common_prefix_len',
-           'eos_ids', 'context_length', 'check_tokens', 'pad_id']
+           'eos_ids', 'context_length', 'check_counts', 'check_tokens', 'pad_id']
 
 # %% ../nbs/03_prompts.ipynb #63c91007
 @dataclass(frozen=True)
@@ -95,6 +95,11 @@ def context_length(model) -> int|None:
     "The longest token sequence the model's position embeddings allow (None when the config does not say)."
     cfg = model.config.get_text_config() if hasattr(model.config, 'get_text_config') else model.config
     return next((int(v) for k in ('max_position_embeddings', 'n_positions', 'n_ctx') if (v := getattr(cfg, k, None))), None)
+
+def check_counts(**counts):
+    "Each keyword value (max_new_tokens=…, batch_size=…) must be a whole number >= 1: one line naming the first bad one."
+    for name, v in counts.items():
+        if isinstance(v, bool) or not hasattr(v, '__index__') or v < 1: raise ValueError(f"{name} must be a whole number >= 1, got {v!r}")
 
 def check_tokens(model, seqs: list[list[int]], extra: int=0):
     "Refuse empty prompts and prompts that (with `extra` new tokens) would not fit the model's context."

@@ -11,7 +11,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 from .models import model_fingerprint, file_lock
 from .hooks import is_hooked
-from .prompts import PromptFormat, as_format, longest_first, check_tokens
+from .prompts import PromptFormat, as_format, longest_first, check_tokens, check_counts
 from .decoding import generate
 from .interventions import Condition
 from .scoring import quality, refusal_verdict
@@ -168,8 +168,7 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
     if prompts is None or isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
         raise TypeError(f"prompts must be a list of strings, got {prompts!r:.60}: wrap one prompt as [prompt]")
     if not len(prompts): raise ValueError("give at least one prompt")
-    for name, v in (('max_new_tokens', max_new_tokens), ('batch_size', batch_size)):
-        if isinstance(v, bool) or not hasattr(v, '__index__') or v < 1: raise ValueError(f"{name} must be a whole number >= 1, got {v!r}")
+    check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)
     conditions, fmt = check_conditions(conditions, model), as_format(fmt)
     meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens, judge=judge is not None, fmt=fmt.describe(), version=2)
     seqs = fmt.token_ids(tok, prompts)

@@ -128,7 +128,7 @@ API = [
     ('capture no prompts', lambda: capture(M, T, []), ValueError, 'at least one prompt'),
     ('capture None', lambda: capture(M, T, None), ValueError, 'at least one prompt'),
     ('capture bad site', lambda: capture(M, T, ['x'], site='attn'), ValueError, "site must be 'mlp'"),
-    ('capture batch 0', lambda: capture(M, T, ['x'], batch_size=0), ValueError, 'batch_size must be >= 1'),
+    ('capture batch 0', lambda: capture(M, T, ['x'], batch_size=0), ValueError, 'batch_size must be a whole number >= 1, got 0'),
     ('capture empty prompt', lambda: capture(M, T, ['x', '']), ValueError, 'prompt 1 is empty'),
     ('capture too long', lambda: capture(tiny_model('gpt2'), T, ['y' * 200]), ValueError, 'context of 128'),
     ('steer nan', lambda: enter(steer(M, C, float('nan'))), ValueError, 'm must be a finite number'),
