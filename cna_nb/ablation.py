@@ -21,19 +21,23 @@ __all__ = ['multiplier_sweep', 'sparsity_sweep', 'plot_conditions', 'plot_sweep'
            'refusal_experiment']
 
 # %% ../nbs/14_ablation.ipynb #2f520e62
-def multiplier_sweep(model, tok, circuit: Circuit, prompts: list[str], ms=(0, 0.25, 0.5, 0.75, 1, 2), method: str='hook', **eval_kw) -> pd.DataFrame:
+def multiplier_sweep(model, tok, circuit: Circuit, prompts: list[str], ms=(0, 0.25, 0.5, 0.75, 1, 2),
+                     method: str='hook', **eval_kw) -> pd.DataFrame:
     "Replies and verdicts for every prompt at every multiplier: `evaluate` rows plus a column m."
     conds = [Condition.cna(circuit, m=m, method=method) for m in ms]
     df = evaluate(model, tok, prompts, conds, **eval_kw)
     return df.assign(m=df.condition.map({c.label: c.m for c in conds}))
 
 # %% ../nbs/14_ablation.ipynb #4d1b6148
-def sparsity_sweep(model, tok, con: Contrast, prompts: list[str], fractions=(0.0005, 0.001, 0.0025, 0.005, 0.01), m: float=0.0, **eval_kw) -> pd.DataFrame:
-    "Evaluate ablation (`m`) of circuits of each size in `fractions` (share of all MLP neurons); columns fraction, n_neurons."
+def sparsity_sweep(model, tok, con: Contrast, prompts: list[str], fractions=(0.0005, 0.001, 0.0025, 0.005, 0.01),
+                   m: float=0.0, **eval_kw) -> pd.DataFrame:
+    """Evaluate ablation (`m`) of circuits of each size in `fractions` (share of all MLP neurons); columns fraction,
+    n_neurons."""
     conds = {float(f): Condition.cna(con.circuit(f), m=m, label=f'CNA m={m:g}, {100*f:g}%') for f in fractions}
     df = evaluate(model, tok, prompts, list(conds.values()), **eval_kw)
     frac = {c.label: f for f, c in conds.items()}
-    return df.assign(fraction=df.condition.map(frac), n_neurons=df.condition.map({c.label: c.n_neurons for c in conds.values()}))
+    return df.assign(fraction=df.condition.map(frac), n_neurons=df.condition.map({c.label: c.n_neurons
+            for c in conds.values()}))
 
 # %% ../nbs/14_ablation.ipynb #1ba1333a
 _METRICS = [('refusal', 'refusal rate'), ('quality', 'quality (1 − rep. 4-grams)')]
@@ -45,12 +49,14 @@ def plot_conditions(summary: pd.DataFrame, title: str='', metrics=_METRICS):
     for ax, (y, lab) in zip(axs[0], metrics):
         ax.errorbar(x, summary[y], yerr=[summary[y]-summary[y+'_lo'], summary[y+'_hi']-summary[y]], fmt='o', capsize=4)
         tilt = len(names) > 3 or max(map(len, names)) > 10            # long or many labels lean, so they never touch
-        ax.set_xticks(list(x), names, rotation=25 if tilt else 0, ha='right' if tilt else 'center', rotation_mode='anchor', fontsize=8)
+        ax.set_xticks(list(x), names, rotation=25 if tilt else 0, ha='right' if tilt else 'center',
+                      rotation_mode='anchor', fontsize=8)
         ax.set(ylabel=lab, ylim=(-0.03, 1.03), xlim=(-0.5, len(summary)-0.5), xlabel='condition')
     fig.suptitle(title, fontsize=10); fig.tight_layout()
     return fig
 
-def plot_sweep(summary: pd.DataFrame, x: str='m', hue: str|None=None, title: str='', xlabel: str|None=None, metrics=_METRICS):
+def plot_sweep(summary: pd.DataFrame, x: str='m', hue: str|None=None, title: str='', xlabel: str|None=None,
+               metrics=_METRICS):
     "Refusal rate and quality (with 95% CIs) against the swept quantity `x`, one line per `hue` group."
     fig, axs = plt.subplots(1, len(metrics), figsize=(7, 2.8), dpi=90, squeeze=False)
     for ax, (y, lab) in zip(axs[0], metrics):
@@ -63,9 +69,12 @@ def plot_sweep(summary: pd.DataFrame, x: str='m', hue: str|None=None, title: str
     return fig
 
 # %% ../nbs/14_ablation.ipynb #ed8109e8
-def experiment_conditions(circ: Circuit, con: Contrast, rc=None, m: float=0.0, seed: int=0, caa_alpha: float|None=1.0) -> list[Condition]:
-    "Baseline, CNA at m, the random control at m (avoiding universal neurons too) and, with a residual contrast, CAA at α."
-    conds = [Condition.baseline(), Condition.cna(circ, m=m), Condition.random(circ, m=m, seed=seed, exclude=con.exclude)]
+def experiment_conditions(circ: Circuit, con: Contrast, rc=None, m: float=0.0, seed: int=0,
+                          caa_alpha: float|None=1.0) -> list[Condition]:
+    """Baseline, CNA at m, the random control at m (avoiding universal neurons too) and, with a residual contrast, CAA
+    at α."""
+    conds = [Condition.baseline(), Condition.cna(circ, m=m), Condition.random(circ, m=m, seed=seed,
+                                                                              exclude=con.exclude)]
     return conds + ([Condition.caa(rc, alpha=caa_alpha)] if rc is not None and caa_alpha is not None else [])
 
 def save_experiment(out: Path, conds: list[Condition], df: pd.DataFrame, summ: pd.DataFrame, timings: dict):
@@ -73,18 +82,21 @@ def save_experiment(out: Path, conds: list[Condition], df: pd.DataFrame, summ: p
     conds[1].target.save(out/'circuit.pt'); conds[2].target.save(out/'random_control.pt')
     df.to_csv(out/'results.csv', index=False); summ.to_csv(out/'summary.csv', index=False)
     (out/'timings.json').write_text(json.dumps(timings, indent=1))
-    plot_conditions(summ, title=f'JBB harmful: {int(summ.n.iloc[0])} prompts, {int(summ.max_new_tokens.iloc[0])} new tokens').savefig(out/'refusal_quality.png', dpi=90)
+    plot_conditions(summ, title=f'JBB harmful: {int(summ.n.iloc[0])} prompts, {int(summ.max_new_tokens.iloc[0])} new '
+                    f'tokens').savefig(out/'refusal_quality.png', dpi=90)
     ax = conds[1].target.plot_layers(); ax.figure.savefig(out/'circuit_layers.png', dpi=90); plt.close('all')
 
 def _same_settings(out: Path, settings: dict, fresh: bool):
-    "Refuse an output folder that holds a run with other settings (a rerun there resumes only the same experiment); `fresh` moves it aside."
+    """Refuse an output folder that holds a run with other settings (a rerun there resumes only the same experiment);
+    `fresh` moves it aside."""
     f = out/'settings.json'
     if f.exists():
         try: old = json.loads(f.read_text())
         except ValueError: old = {}
         diff = {k: (old.get(k), v) for k, v in settings.items() if old.get(k) != v}
         if diff and not fresh:
-            raise ValueError(f"output folder {str(out)!r} holds another experiment (settings {diff}, old and new): use another --out / "
+            raise ValueError(f"output folder {str(out)!r} holds another experiment (settings {diff}, old and new): "
+                             f"use another --out / "
                              "out_dir, or --fresh (fresh=True) to move its replies aside")
         if diff: os.replace(f, f.with_name(f'settings.json.{time.strftime("%Y%m%d-%H%M%S")}-{os.getpid()}.old'))
     out.mkdir(parents=True, exist_ok=True)
@@ -92,27 +104,38 @@ def _same_settings(out: Path, settings: dict, fresh: bool):
 
 def refusal_experiment(model, tok, positive: list[str], negative: list[str], prompts: list[str],
                        frac: float=0.001, m: float=0.0, max_new_tokens: int=48, batch_size: int=16, seed: int=0,
-                       caa_alpha: float|None=1.0, # also steer with CAA at this strength (the shared α scale); None = no CAA row
+                       caa_alpha: float|None=1.0,
+                       # also steer with CAA at this strength (the shared α scale); None = no CAA row
                        fmt: PromptFormat|None=None, out_dir: str|Path|None=None,
-                       fresh: bool=False, # move replies of an earlier experiment in `out_dir` aside instead of refusing them
+                       fresh: bool=False,
+                       # move replies of an earlier experiment in `out_dir` aside instead of refusing them
                        progress: bool=True) -> dict:
-    "Discover, ablate, control (and CAA), evaluate: circuit, control, contrast, residual contrast (or None), conditions, replies, summary, timings."
+    """Discover, ablate, control (and CAA), evaluate: circuit, control, contrast, residual contrast (or None),
+    conditions, replies, summary, timings."""
     out = None if out_dir is None else Path(out_dir)
-    with (file_lock(out, wait=False, what='output folder') if out is not None else contextlib.nullcontext()):   # before any work
+    # before any work
+    with (file_lock(out, wait=False, what='output folder') if out is not None else contextlib.nullcontext()):
         if out is not None:
-            _same_settings(out, dict(model=str(getattr(model, 'name_or_path', '')), dtype=str(model.dtype)[6:], frac=frac, m=m, max_new_tokens=max_new_tokens, seed=seed,
-                                     caa_alpha=caa_alpha, prompts=prompts_hash(prompts), positive=prompts_hash(positive),
+            _same_settings(out, dict(model=str(getattr(model, 'name_or_path', '')), dtype=str(model.dtype)[6:],
+                                     frac=frac, m=m, max_new_tokens=max_new_tokens, seed=seed,
+                                     caa_alpha=caa_alpha, prompts=prompts_hash(prompts),
+                                     positive=prompts_hash(positive),
                                      negative=prompts_hash(negative)), fresh)
         t, t0 = {}, time.time()
-        circ, con = find_circuit(model, tok, positive, negative, frac=frac, fmt=fmt, batch_size=batch_size, progress=progress, return_contrast=True)
+        circ, con = find_circuit(model, tok, positive, negative, frac=frac, fmt=fmt, batch_size=batch_size,
+                                 progress=progress, return_contrast=True)
         t['discovery_s'] = time.time() - t0; t0 = time.time()
-        rc = residual_contrast(model, tok, positive, negative, fmt=fmt, batch_size=batch_size, progress=progress) if caa_alpha is not None else None
+        rc = residual_contrast(model, tok, positive, negative, fmt=fmt, batch_size=batch_size,
+                               progress=progress) if caa_alpha is not None else None
         if rc is not None: t['caa_contrast_s'] = time.time() - t0
         conds = experiment_conditions(circ, con, rc, m, seed, caa_alpha)
-        t0 = time.time()      # replies of another experiment in `out` are refused here, before the circuit files are touched
-        df = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, fmt=fmt, progress=progress,
+        # replies of another experiment in `out` are refused here, before the circuit files are touched
+        t0 = time.time()
+        df = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, fmt=fmt,
+                      progress=progress,
                       out=None if out is None else out/'replies.jsonl', fresh=fresh)
         t['evaluation_s'] = time.time() - t0
         summ = summarize(df).assign(neurons=[c.n_neurons for c in conds], max_new_tokens=max_new_tokens)
         if out is not None: save_experiment(out, conds, df, summ, t)
-    return dict(circuit=circ, control=conds[2].target, contrast=con, residual_contrast=rc, conditions=conds, results=df, summary=summ, timings=t)
+    return dict(circuit=circ, control=conds[2].target, contrast=con, residual_contrast=rc, conditions=conds,
+                results=df, summary=summ, timings=t)

@@ -27,4 +27,5 @@ from .cli import format_summary, read_prompts
 from .explorer import Explorer
 from . import data as _d, models as _mo, prompts as _p, moe as _moe, hooks as _h, decoding as _dec, deltas as _de, universal as _u, interventions as _i
 from . import scoring as _sc, stats as _st, judges as _j, runner as _r, mmlu as _mm, ablation as _a, caa as _c, overlap as _o
-__all__ = [n for m in (_d, _mo, _p, _moe, _h, _dec, _de, _u, _i, _sc, _st, _j, _r, _mm, _a, _c, _o) for n in m.__all__] + ['format_summary', 'read_prompts', 'Explorer']
+__all__ = [n for m in (_d, _mo, _p, _moe, _h, _dec, _de, _u, _i, _sc, _st, _j, _r, _mm, _a, _c, _o)
+           for n in m.__all__] + ['format_summary', 'read_prompts', 'Explorer']

@@ -24,24 +24,30 @@ def standard_arms(circuit: Circuit, rc: ResidualContrast) -> dict[str, Callable]
     return {'cna': lambda a: Condition.cna(circuit, alpha=a), 'caa': lambda a: Condition.caa(rc, alpha=a),
             'dirablate': lambda a: Condition.dirablate(rc, alpha=a)}
 
-def alpha_sweep(model, tok, prompts: list[str], arms: dict[str, Callable], # method name -> (alpha -> Condition), e.g. standard_arms(circuit, rc)
-                alphas=(0, 0.25, 0.5, 0.75, 1), mmlu: pd.DataFrame|None=None, # MMLU questions to score at every point (None: skip)
+def alpha_sweep(model, tok, prompts: list[str], arms: dict[str, Callable],
+                # method name -> (alpha -> Condition), e.g. standard_arms(circuit, rc)
+                alphas=(0, 0.25, 0.5, 0.75, 1), mmlu: pd.DataFrame|None=None,
+                # MMLU questions to score at every point (None: skip)
                 out_dir: str|Path|None=None, # results written as they come (resumable)
-                max_new_tokens: int=48, batch_size: int=8, progress: bool=True) -> tuple[pd.DataFrame, pd.DataFrame|None]:
+                max_new_tokens: int=48, batch_size: int=8, progress: bool=True) -> tuple[pd.DataFrame,
+                        pd.DataFrame|None]:
     "Every arm at every α on the same prompts: (replies table with method and alpha columns, MMLU table or None)."
     conds, where = ([Condition.baseline('α=0')] if 0 in alphas else []), {}
     for name, make in arms.items():
         for a in alphas:
             if a == 0: continue
-            c = dataclasses.replace(make(a), label=f'{name} α={a:g}'); conds.append(c); where[c.label] = (name, float(a))
+            c = dataclasses.replace(make(a), label=f'{name} α={a:g}'); conds.append(c); where[c.label] = (name,
+                    float(a))
     out = Path(out_dir) if out_dir is not None else None
     gen = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress,
                    out=out/'sweep_replies.jsonl' if out else None)
-    mm = mmlu_eval(model, tok, mmlu, conds, batch_size=batch_size, progress=progress, out=out/'sweep_mmlu.jsonl' if out else None) if mmlu is not None else None
+    mm = mmlu_eval(model, tok, mmlu, conds, batch_size=batch_size, progress=progress, out=out/'sweep_mmlu.jsonl'
+                   if out else None) if mmlu is not None else None
     def expand(df):   # the shared α = 0 rows appear under every method
         if df is None: return None
         parts = [df[df.condition == 'α=0'].assign(method=name, alpha=0.0) for name in arms] if 0 in alphas else []
-        parts += [g.assign(method=where[lab][0], alpha=where[lab][1]) for lab, g in df[df.condition != 'α=0'].groupby('condition', sort=False)]
+        parts += [g.assign(method=where[lab][0], alpha=where[lab][1]) for lab,
+                  g in df[df.condition != 'α=0'].groupby('condition', sort=False)]
         return pd.concat(parts, ignore_index=True)
     return expand(gen), expand(mm)
 
@@ -51,18 +57,25 @@ def sweep_summary(gen: pd.DataFrame, mm: pd.DataFrame|None=None) -> pd.DataFrame
     if mm is not None:
         acc = mmlu_accuracy(mm.assign(condition=list(zip(mm.method, mm.alpha))))
         acc[['method', 'alpha']] = pd.DataFrame(acc.condition.tolist(), index=acc.index)
-        s = s.merge(acc.drop(columns=['condition', 'n']).rename(columns={'accuracy': 'mmlu', 'acc_lo': 'mmlu_lo', 'acc_hi': 'mmlu_hi'}), on=['method', 'alpha'], how='left')
-    return s.sort_values(['method', 'alpha'], key=lambda c: c.map({m: i for i, m in enumerate(dict.fromkeys(gen.method))}) if c.name == 'method' else c).reset_index(drop=True)
+        s = s.merge(acc.drop(columns=['condition', 'n']).rename(columns={'accuracy': 'mmlu', 'acc_lo': 'mmlu_lo',
+                                                                         'acc_hi': 'mmlu_hi'}), on=['method', 'alpha'],
+                                                                         how='left')
+    return s.sort_values(['method', 'alpha'], key=lambda c: c.map({m: i for i,
+                                                                   m in enumerate(dict.fromkeys(gen.method))})
+                                                                   if c.name == 'method' else c).reset_index(drop=True)
 
 # %% ../nbs/15_caa.ipynb #75fdab22
-def plot_alpha_sweep(summary: pd.DataFrame, metrics=(('refusal', 'refusal rate'), ('quality', 'quality (1 − repeated 4-grams)')), title: str=''):
+def plot_alpha_sweep(summary: pd.DataFrame, metrics=(('refusal', 'refusal rate'), ('quality', 'quality (1 − repeated '
+        '4-grams)')), title: str=''):
     "One panel per metric against α, one line per method, with 95% CI bars."
     fig, axes = plt.subplots(1, len(metrics), figsize=(7, 3), dpi=80, squeeze=False)
     for ax, (col, label) in zip(axes[0], metrics):
-        lo, hi = {'refusal': ('refusal_lo', 'refusal_hi'), 'quality': ('quality_lo', 'quality_hi'), 'mmlu': ('mmlu_lo', 'mmlu_hi')}[col]
+        lo, hi = {'refusal': ('refusal_lo', 'refusal_hi'), 'quality': ('quality_lo', 'quality_hi'), 'mmlu': ('mmlu_lo',
+                'mmlu_hi')}[col]
         for i, (meth, g) in enumerate(summary.groupby('method', sort=False)):
             g = g.sort_values('alpha')
-            ax.errorbar(g.alpha + (i - 1)*0.01, g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], marker='o', capsize=2, label=meth)
+            ax.errorbar(g.alpha + (i - 1)*0.01, g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], marker='o', capsize=2,
+                        label=meth)
         ax.set_xlabel('α (0 = unsteered, 1 = maximum)'); ax.set_ylabel(label); ax.set_ylim(-0.02, 1.02)
     if col == 'mmlu': ax.axhline(0.25, ls=':', c='grey')
     axes[0][0].legend(fontsize=8); fig.suptitle(title, fontsize=9); fig.tight_layout()

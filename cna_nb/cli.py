@@ -27,71 +27,99 @@ conditions: baseline, cna:m=M (circuit × M), random:m=M (random control × M), 
 prompt files: .txt (one prompt per line), .csv (a 'prompt' column, else the first), .jsonl (a 'prompt' field per line)
 """
 _FMT = argparse.ArgumentDefaultsHelpFormatter
-RUN_BATCH = 64   # `cna run`'s batch, chosen from measurements (README, Performance): 2× faster than 16; float32 replies the same at 16-64
+# `cna run`'s batch, chosen from measurements (README, Performance): 2× faster than 16; float32 replies the same at
+# 16-64
+RUN_BATCH = 64
 
 def _dtype(p: argparse.ArgumentParser):
     p.add_argument('--dtype', default='auto', choices=['auto', 'float32', 'bfloat16', 'float16'],
-                   help="model dtype; auto = $CNA_NB_DTYPE if set, else bfloat16 where the hardware multiplies it natively "
+                   help="model dtype; auto = $CNA_NB_DTYPE if set, else bfloat16 where the hardware multiplies it "
+                   "natively "
                         "(a GPU, or a CPU with AVX-512 BF16 or AMX), else float32")
 
 def _common(p: argparse.ArgumentParser, batch: int|None=16):
-    p.add_argument('--model', default=None, help='registry name, Hugging Face id or local folder (default: the embedded qwen2.5-coder-0.5b-instruct)')
+    p.add_argument('--model', default=None, help='registry name, Hugging Face id or local folder (default: the '
+                   'embedded qwen2.5-coder-0.5b-instruct)')
     p.add_argument('--device-map', default=None, help='accelerate device map for large models, e.g. auto')
     _dtype(p)
     if batch: p.add_argument('--batch-size', type=int, default=batch, help='prompts per forward pass')
 
 def _add_run(sub):
-    r = sub.add_parser('run', help='the refusal experiment: discover, then baseline / CNA / random control / CAA on JBB harmful', formatter_class=_FMT)
+    r = sub.add_parser('run', help='the refusal experiment: discover, then baseline / CNA / random control / CAA on '
+                       'JBB harmful', formatter_class=_FMT)
     _common(r, batch=RUN_BATCH)
     r.add_argument('--limit', type=int, default=100, help='number of JBB prompts (category-balanced)')
     r.add_argument('--max-new-tokens', type=int, default=48, help='tokens generated per reply')
     r.add_argument('--full', action='store_true', help="the paper's size: all 100 JBB prompts, 150 tokens")
-    r.add_argument('--frac', type=float, default=0.001, help='circuit size as a share of all MLP neurons (0.001 = 0.1%%)')
+    r.add_argument('--frac', type=float, default=0.001, help='circuit size as a share of all MLP neurons (0.001 = '
+                   '0.1%%)')
     r.add_argument('--m', type=float, default=0.0, help='multiplier for the circuit (0 = ablate)')
-    r.add_argument('--caa-alpha', type=float, default=1.0, help='strength of the CAA row (shared α scale; 1 = maximum); negative = no CAA row')
+    r.add_argument('--caa-alpha', type=float, default=1.0, help='strength of the CAA row (shared α scale; 1 = '
+                   'maximum); negative = no CAA row')
     r.add_argument('--seed', type=int, default=0, help='seed of the random control')
-    r.add_argument('--out', default='cna_out', help='output folder (circuit, replies.jsonl, results.csv, summary.csv, figures)')
-    r.add_argument('--fresh', action='store_true', help='start over: move replies of an earlier experiment in --out aside (they are refused otherwise)')
+    r.add_argument('--out', default='cna_out', help='output folder (circuit, replies.jsonl, results.csv, summary.csv, '
+                   'figures)')
+    r.add_argument('--fresh', action='store_true', help='start over: move replies of an earlier experiment in --out '
+                   'aside (they are refused otherwise)')
 
 def _add_discover(sub):
-    d = sub.add_parser('discover', help='prompt files in → circuit out: top neurons by |δ| between positive and negative prompts', formatter_class=_FMT)
+    d = sub.add_parser('discover', help='prompt files in → circuit out: top neurons by |δ| between positive and '
+                       'negative prompts', formatter_class=_FMT)
     _common(d)
-    d.add_argument('--positive', required=True, help="prompt file of the behaviour (e.g. harmful requests), or 'harmful' for the shipped set")
-    d.add_argument('--negative', required=True, help="prompt file of the contrast (e.g. benign requests), or 'benign' for the shipped set")
-    d.add_argument('--frac', type=float, default=0.001, help='circuit size as a share of all MLP neurons (0.001 = 0.1%%)')
+    d.add_argument('--positive', required=True, help="prompt file of the behaviour (e.g. harmful requests), or "
+                   "'harmful' for the shipped set")
+    d.add_argument('--negative', required=True, help="prompt file of the contrast (e.g. benign requests), or 'benign' "
+                   "for the shipped set")
+    d.add_argument('--frac', type=float, default=0.001, help='circuit size as a share of all MLP neurons (0.001 = '
+                   '0.1%%)')
     d.add_argument('--k', type=int, default=None, help='or an exact number of neurons (overrides --frac)')
-    d.add_argument('--universal', default='auto', help="universal-neuron filter: 'auto' (shipped diverse prompts), 'none', or a prompt file")
-    d.add_argument('--template', default='auto', choices=['auto', 'chat', 'raw'], help='prompt formatting (auto: chat template if the tokenizer has one)')
-    d.add_argument('--system', default=None, help='system message for chat formatting (used for the contrast and the universal filter)')
-    d.add_argument('--out', default='circuit.pt', help='circuit file (.pt; a .json manifest and a _neurons.csv are written beside it)')
+    d.add_argument('--universal', default='auto', help="universal-neuron filter: 'auto' (shipped diverse prompts), "
+                   "'none', or a prompt file")
+    d.add_argument('--template', default='auto', choices=['auto', 'chat', 'raw'], help='prompt formatting (auto: chat '
+                   'template if the tokenizer has one)')
+    d.add_argument('--system', default=None, help='system message for chat formatting (used for the contrast and the '
+                   'universal filter)')
+    d.add_argument('--out', default='circuit.pt', help='circuit file (.pt; a .json manifest and a _neurons.csv are '
+                   'written beside it)')
 
 def _add_steer(sub):
-    s = sub.add_parser('steer', help='one prompt, a circuit and a multiplier: baseline and steered replies side by side', formatter_class=_FMT)
+    s = sub.add_parser('steer', help='one prompt, a circuit and a multiplier: baseline and steered replies side by '
+                       'side', formatter_class=_FMT)
     _common(s, batch=None)
     s.add_argument('--circuit', required=True, help='circuit file from `cna discover` or `cna run`')
-    s.add_argument('--prompt', required=True, help='the prompt (formatted with the chat template when the model has one)')
+    s.add_argument('--prompt', required=True, help='the prompt (formatted with the chat template when the model has '
+                   'one)')
     s.add_argument('--m', type=float, default=0.0, help='multiplier: 0 ablates, 1 = baseline, >1 amplifies')
-    s.add_argument('--method', default='hook', choices=['hook', 'weights'], help='scale activations by hook, or bake m into the weights')
+    s.add_argument('--method', default='hook', choices=['hook', 'weights'], help='scale activations by hook, or bake '
+                   'm into the weights')
     s.add_argument('--max-new-tokens', type=int, default=64)
     s.add_argument('--no-baseline', action='store_true', help='skip the unsteered reply')
 
 def _add_eval(sub):
-    e = sub.add_parser('eval', help='conditions × prompts → CSV with verdicts, quality and a summary (resumable)', formatter_class=_FMT)
+    e = sub.add_parser('eval', help='conditions × prompts → CSV with verdicts, quality and a summary (resumable)',
+                       formatter_class=_FMT)
     _common(e)
     e.add_argument('--circuit', default=None, help='circuit file (needed for cna:… and random:… conditions)')
-    e.add_argument('--prompts', default='jbb', help="'jbb' (JBB harmful), 'mtbench' (benign, over-refusal), 'strongreject', or a prompt file")
+    e.add_argument('--prompts', default='jbb', help="'jbb' (JBB harmful), 'mtbench' (benign, over-refusal), "
+                   "'strongreject', or a prompt file")
     e.add_argument('--limit', type=int, default=None, help='use only the first N prompts (JBB: category-balanced)')
     e.add_argument('--conditions', nargs='+', default=['baseline', 'cna:m=0', 'random:m=0'],
-                   help="any of: baseline, cna:m=M (circuit × M), random:m=M (random control × M), caa:alpha=A, dirablate:alpha=A")
-    e.add_argument('--positive', default='harmful', help="positive prompts for the CAA / directional-ablation direction ('harmful' = shipped set, or a file)")
-    e.add_argument('--negative', default='benign', help="negative prompts for that direction ('benign' = shipped set, or a file)")
+                   help="any of: baseline, cna:m=M (circuit × M), random:m=M (random control × M), caa:alpha=A, "
+                   "dirablate:alpha=A")
+    e.add_argument('--positive', default='harmful', help="positive prompts for the CAA / directional-ablation "
+                   "direction ('harmful' = shipped set, or a file)")
+    e.add_argument('--negative', default='benign', help="negative prompts for that direction ('benign' = shipped set, "
+                   "or a file)")
     e.add_argument('--max-new-tokens', type=int, default=48)
     e.add_argument('--seed', type=int, default=0, help='seed of the random control')
-    e.add_argument('--fresh', action='store_true', help='start over: move rows of an earlier experiment in <out>.jsonl aside (they are refused otherwise)')
-    e.add_argument('--out', default='eval.csv', help='CSV of every reply (.csv); replies are appended to <out>.jsonl as they come, a summary goes to <out>_summary.csv')
+    e.add_argument('--fresh', action='store_true', help='start over: move rows of an earlier experiment in '
+                   '<out>.jsonl aside (they are refused otherwise)')
+    e.add_argument('--out', default='eval.csv', help='CSV of every reply (.csv); replies are appended to <out>.jsonl '
+                   'as they come, a summary goes to <out>_summary.csv')
 
 def _add_compare(sub):
-    c = sub.add_parser('compare', help='base vs instruct: circuit overlap (with a null model), localization, cross-steering', formatter_class=_FMT)
+    c = sub.add_parser('compare', help='base vs instruct: circuit overlap (with a null model), localization, '
+                       'cross-steering', formatter_class=_FMT)
     c.add_argument('--base', required=True, help='base model: registry name, HF id or folder')
     c.add_argument('--instruct', required=True, help='instruct model of the same architecture and size')
     c.add_argument('--positive', default='harmful', help="positive prompts ('harmful' = shipped set, or a file)")
@@ -100,11 +128,13 @@ def _add_compare(sub):
     c.add_argument('--max-new-tokens', type=int, default=48)
     c.add_argument('--device-map', default=None, help='accelerate device map for large models, e.g. auto')
     _dtype(c)
-    c.add_argument('--out', default='compare_out', help='output folder (both circuits, overlap.csv, localization.csv, steering.csv)')
+    c.add_argument('--out', default='compare_out', help='output folder (both circuits, overlap.csv, localization.csv, '
+                   'steering.csv)')
 
 def build_parser() -> argparse.ArgumentParser:
     "The `cna` argument parser."
-    p = argparse.ArgumentParser(prog='cna', description='Contrastive Neuron Attribution: find and steer the MLP neurons behind a behaviour.',
+    p = argparse.ArgumentParser(prog='cna', description='Contrastive Neuron Attribution: find and steer the MLP '
+                                'neurons behind a behaviour.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='command', required=True, metavar='{prepare,run,discover,steer,eval,compare}')
     pr = sub.add_parser('prepare', help='assemble and cache an embedded model (first use ~1 min)', formatter_class=_FMT)
@@ -118,27 +148,39 @@ SHIPPED = {'harmful': lambda: __import__('cna_nb.data', fromlist=['x']).load_dis
            'benign': lambda: __import__('cna_nb.data', fromlist=['x']).load_discovery()[1]}
 
 def _lines(p: Path) -> list[str]:
-    "The file's lines, split at line ends only (\\n, \\r\\n or \\r; not at U+2028, form feeds or other separators), without a UTF-8 BOM."
+    """The file's lines, split at line ends only (\\n, \\r\\n or \\r; not at U+2028, form feeds or other separators),
+    without a UTF-8 BOM."""
     try: text = p.read_bytes().decode('utf-8-sig')
-    except UnicodeDecodeError as e: raise ValueError(f"prompt file {str(p)!r} is not UTF-8 text (byte {e.start}): save it as UTF-8") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"prompt file {str(p)!r} is not UTF-8 text (byte {e.start}): save it as UTF-8") from None
     return text.replace('\r\n', '\n').replace('\r', '\n').split('\n')
 
 def read_prompts(src: str|Path, # a .txt / .csv / .jsonl file, or 'harmful' / 'benign' (the shipped discovery set)
                 ) -> list[str]:
-    "Prompts from a file: .txt one per line, .csv a 'prompt' column (else the first), .jsonl a 'prompt' field (else 'text')."
+    """Prompts from a file: .txt one per line, .csv a 'prompt' column (else the first), .jsonl a 'prompt' field (else
+    'text')."""
     if str(src) in SHIPPED: return SHIPPED[str(src)]()
     p = Path(src)
-    if not p.is_file(): raise ValueError(f"prompt file {str(p)!r} not found: give a .txt (one prompt per line), .csv ('prompt' column) or .jsonl ('prompt' field)")
+    if not p.is_file():
+        raise ValueError(f"prompt file {str(p)!r} not found: give a .txt (one prompt per line), .csv ('prompt' "
+                         f"column) or .jsonl ('prompt' field)")
     if p.suffix == '.csv':
         try: rows = [r for r in csv.reader(io.StringIO('\n'.join(_lines(p)), newline=''), strict=True)]
-        except csv.Error as e: raise ValueError(f"prompt file {str(p)!r} is not a readable CSV ({e}): one row per prompt, a 'prompt' column") from None
-        if not rows: raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (it is empty): a header line 'prompt', then one prompt per row")
+        except csv.Error as e:
+            raise ValueError(f"prompt file {str(p)!r} is not a readable CSV ({e}): one row per prompt, a 'prompt' "
+                             f"column") from None
+        if not rows:
+            raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (it is empty): a header line 'prompt', "
+                             f"then one prompt per row")
         head, body = rows[0], [(i, r) for i, r in enumerate(rows[1:], 2) if r]
         bad = next(((i, r) for i, r in body if len(r) != len(head)), None)
-        if bad: raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (line {bad[0]} has {len(bad[1])} fields, the header "
+        if bad:
+            raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (line {bad[0]} has {len(bad[1])} fields, "
+                             f"the header "
                                  f"{len(head)}): quote prompts that hold commas")
         col = next((head.index(c) for c in ('prompt', 'text') if c in head), 0 if len(head) == 1 else None)
-        if col is None: raise ValueError(f"prompt file {str(p)!r} has columns {head} and none named 'prompt' or 'text': "
+        if col is None:
+            raise ValueError(f"prompt file {str(p)!r} has columns {head} and none named 'prompt' or 'text': "
                                          "name the column that holds the prompts 'prompt'")
         out = [r[col] for _, r in body]
     elif p.suffix in ('.jsonl', '.json'):
@@ -146,14 +188,21 @@ def read_prompts(src: str|Path, # a .txt / .csv / .jsonl file, or 'harmful' / 'b
         for i, line in enumerate(_lines(p), 1):
             if not line.strip(): continue
             try: r = json.loads(line)
-            except json.JSONDecodeError as e: raise ValueError(f"{p} line {i} is not valid JSON ({e.msg}): one object per line, e.g. {{\"prompt\": \"...\"}}") from None
-            if not isinstance(r, dict) or not ({'prompt', 'text'} & set(r)): raise ValueError(f"{p} line {i}: every JSONL line needs a 'prompt' field")
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{p} line {i} is not valid JSON ({e.msg}): one object per line, e.g. {{\"prompt\": "
+                                 f"\"...\"}}") from None
+            if not isinstance(r, dict) or not ({'prompt', 'text'} & set(r)):
+                raise ValueError(f"{p} line {i}: every JSONL line needs a 'prompt' field")
             v = r.get('prompt', r.get('text'))
-            if not isinstance(v, str): raise ValueError(f"{p} line {i}: the prompt must be a string, got {type(v).__name__} {v!r:.40}: quote it")
+            if not isinstance(v, str):
+                raise ValueError(f"{p} line {i}: the prompt must be a string, got {type(v).__name__} {v!r:.40}: quote "
+                                 f"it")
             out.append(v)
     else: out = _lines(p)
     out = [x.strip() for x in out if x.strip()]
-    if not out: raise ValueError(f"prompt file {str(p)!r} holds no prompts: one prompt per line (.txt), a 'prompt' column (.csv) or field (.jsonl)")
+    if not out:
+        raise ValueError(f"prompt file {str(p)!r} holds no prompts: one prompt per line (.txt), a 'prompt' column "
+                         f"(.csv) or field (.jsonl)")
     return out
 
 def check_args(a):
@@ -165,62 +214,79 @@ def check_args(a):
         if v is not None: need(v >= 1, '--' + name.replace('_', '-'), v, 'must be a whole number >= 1')
     for name in ('m', 'caa_alpha'):
         v = getattr(a, name, None)
-        if v is not None: need(math.isfinite(v), '--' + name.replace('_', '-'), v, 'must be a finite number (m: 0 ablates, 1 = baseline, >1 amplifies)')
+        if v is not None:
+            need(math.isfinite(v), '--' + name.replace('_', '-'), v, 'must be a finite number (m: 0 ablates, 1 = '
+                 'baseline, >1 amplifies)')
     v = getattr(a, 'frac', None)
-    if v is not None: need(math.isfinite(v) and 0 < v <= 1, '--frac', v, 'must be in (0, 1]: 0.001 = 0.1% of all MLP neurons')
+    if v is not None:
+        need(math.isfinite(v) and 0 < v <= 1, '--frac', v, 'must be in (0, 1]: 0.001 = 0.1% of all MLP neurons')
     v = getattr(a, 'seed', None)
     if v is not None: need(0 <= v < 2**63, '--seed', v, 'must be a whole number from 0 to 2**63 - 1')
     v = getattr(a, 'prompt', None)
     if v is not None:
         try: v.encode('utf-8')
-        except UnicodeEncodeError as e: raise ValueError(f"--prompt holds bytes that are not UTF-8 text (position {e.start}): pass the prompt as UTF-8") from None
+        except UnicodeEncodeError as e:
+            raise ValueError(f"--prompt holds bytes that are not UTF-8 text (position {e.start}): pass the prompt as "
+                             f"UTF-8") from None
 
 # %% ../nbs/18_cli.ipynb #bd668e19
 def format_summary(summary: pd.DataFrame) -> str:
     "The result table as text: refusal with 95% CI, verdict counts, quality."
-    rows = [f"{'condition':<14}{'neurons':>8}{'N':>5}  {'refusal [95% CI]':<22}{'refused':>8}{'complied':>9}{'degenerate':>11}{'quality':>9}"]
+    rows = [f"{'condition':<14}{'neurons':>8}{'N':>5}  "
+            f"{'refusal [95% CI]':<22}{'refused':>8}{'complied':>9}{'degenerate':>11}{'quality':>9}"]
     for _, r in summary.iterrows():
-        rows.append(f"{str(r.condition):<14}{int(r.get('neurons', 0)):>8}{int(r.n):>5}  {f'{r.refusal:.1%} [{r.refusal_lo:.1%}, {r.refusal_hi:.1%}]':<22}"
+        rows.append(f"{str(r.condition):<14}{int(r.get('neurons', 0)):>8}{int(r.n):>5}  "
+                    f"{f'{r.refusal:.1%} [{r.refusal_lo:.1%}, {r.refusal_hi:.1%}]':<22}"
                     f"{int(r.refused):>8}{int(r.complied):>9}{int(r.degenerate):>11}{r.quality:>9.3f}")
     return '\n'.join(rows)
 
 def _load(a):
     from cna_nb.models import load_model
     t0 = time.time(); model, tok = load_model(a.model, dtype=a.dtype, device_map=getattr(a, 'device_map', None))
-    print(f"model {model.name_or_path} ({str(model.dtype).replace('torch.', '')}) loaded in {time.time()-t0:.1f}s", file=sys.stderr, flush=True)
+    print(f"model {model.name_or_path} ({str(model.dtype).replace('torch.', '')}) loaded in {time.time()-t0:.1f}s",
+          file=sys.stderr, flush=True)
     return model, tok
 
 def _circuit_path(path) -> Path:
     "The --circuit file, checked before any model loads."
-    if path is None: raise ValueError("this needs --circuit: a file from `cna discover` or `cna run` (cna_out/circuit.pt)")
-    if not Path(path).is_file(): raise ValueError(f"circuit file {path!r} not found: make one with `cna discover` or `cna run`")
+    if path is None:
+        raise ValueError("this needs --circuit: a file from `cna discover` or `cna run` (cna_out/circuit.pt)")
+    if not Path(path).is_file():
+        raise ValueError(f"circuit file {path!r} not found: make one with `cna discover` or `cna run`")
     return Path(path)
 
 def cmd_prepare(a):
     from cna_nb.models import load_model, embedded_model_dir, DEFAULT_MODEL
     t0 = time.time(); d = embedded_model_dir(a.model or DEFAULT_MODEL)
     t1 = time.time(); model, _ = load_model(a.model, dtype=a.dtype)
-    print(f"model ready at {d} (cache check {t1-t0:.1f}s, load in {str(model.dtype).replace('torch.', '')} {time.time()-t1:.1f}s)")
+    print(f"model ready at {d} (cache check {t1-t0:.1f}s, load in {str(model.dtype).replace('torch.', '')} "
+          f"{time.time()-t1:.1f}s)")
 
 # %% ../nbs/18_cli.ipynb #3f465cd9
-RUN_DEFAULTS = dict(model=None, limit=100, max_new_tokens=48, frac=0.001, m=0.0, caa_alpha=1.0, seed=0)   # what the README's tables used
+# what the README's tables used
+RUN_DEFAULTS = dict(model=None, limit=100, max_new_tokens=48, frac=0.001, m=0.0, caa_alpha=1.0, seed=0)
 
 def which_table(a, model) -> str:
-    "The line `cna run` prints under its table: the dtype, why it was chosen, and the README table these numbers should match."
+    """The line `cna run` prints under its table: the dtype, why it was chosen, and the README table these numbers
+    should match."""
     from cna_nb.models import DTYPE_ENV, forced_dtype, native_bf16, DEFAULT_MODEL
     dt = str(model.dtype).replace('torch.', '')
     why = ('--dtype' if a.dtype not in (None, 'auto') else f'{DTYPE_ENV}={forced_dtype()}' if forced_dtype()
-           else f"auto: {'native' if native_bf16(getattr(model, 'device', 'cpu')) else 'no native'} bfloat16 on this device")
+           else f"auto: {'native' if native_bf16(getattr(model, 'device', 'cpu')) else 'no native'} bfloat16 on this "
+           f"device")
     line = f"dtype {dt} ({why})"
     if any(getattr(a, k) != v for k, v in RUN_DEFAULTS.items() if not (k == 'model' and a.model == DEFAULT_MODEL)):
         return f"{line}; these are not the README's settings, so no README table applies"
     if dt == 'float32':
-        return (f"{line}: compare with the README's float32 table (Results on the embedded model); float32 replies measured the same on "
+        return (f"{line}: compare with the README's float32 table (Results on the embedded model); float32 replies "
+                f"measured the same on "
                 f"AVX2 and AMX CPUs and at batch sizes 16, 48 and 64, so the numbers should match exactly")
     if dt == 'bfloat16':
         this = '' if a.batch_size == RUN_BATCH else f' (this run: {a.batch_size})'
-        return (f"{line}: compare with the README's bfloat16 table (Results on the embedded model), measured on an Intel Xeon with AMX at "
-                f"--batch-size {RUN_BATCH}{this}; bfloat16 rounding depends on the kernels and the batch size, so a few replies may differ elsewhere")
+        return (f"{line}: compare with the README's bfloat16 table (Results on the embedded model), measured on an "
+                f"Intel Xeon with AMX at "
+                f"--batch-size {RUN_BATCH}{this}; bfloat16 rounding depends on the kernels and the batch size, so a "
+                f"few replies may differ elsewhere")
     return f"{line}: the README has no {dt} table"
 
 def cmd_run(a):
@@ -232,34 +298,43 @@ def cmd_run(a):
     harmful, benign = load_discovery()
     prompts = jbb_prompts(a.limit)
     caa = a.caa_alpha if a.caa_alpha >= 0 else None
-    print(f"discovery on {len(harmful)}+{len(benign)} prompts; evaluating {len(prompts)} JBB prompts × {3 + (caa is not None)} conditions, "
-          f"{a.max_new_tokens} new tokens; replies go to {Path(a.out)/'replies.jsonl'} as they come (a rerun resumes)", flush=True)
+    print(f"discovery on {len(harmful)}+{len(benign)} prompts; evaluating {len(prompts)} JBB prompts × "
+          f"{3 + (caa is not None)} conditions, "
+          f"{a.max_new_tokens} new tokens; replies go to {Path(a.out)/'replies.jsonl'} as they come (a rerun resumes)",
+          flush=True)
     res = refusal_experiment(model, tok, harmful, benign, prompts, frac=a.frac, m=a.m, max_new_tokens=a.max_new_tokens,
                              batch_size=a.batch_size, seed=a.seed, caa_alpha=caa, out_dir=a.out, fresh=a.fresh)
     c = res['circuit']
     print(f"\ncircuit: {len(c)} neurons ({100*len(c)/(c.shape[0]*c.shape[1]):.2f}% of {c.shape[0]}×{c.shape[1]}), "
-          f"{c.meta.get('universal_n', 0)} universal neurons excluded, {c.share_last(0.1):.0%} in the last 10% of layers")
+          f"{c.meta.get('universal_n', 0)} universal neurons excluded, {c.share_last(0.1):.0%} in the last 10% of "
+          f"layers")
     print(format_summary(res['summary']))
     print(which_table(a, model))
     t = res['timings']
-    print(f"\ndiscovery {t['discovery_s']:.0f}s, evaluation {t['evaluation_s']:.0f}s, total {time.time()-t_all:.0f}s; results in {Path(a.out).resolve()}")
+    print(f"\ndiscovery {t['discovery_s']:.0f}s, evaluation {t['evaluation_s']:.0f}s, total {time.time()-t_all:.0f}s; "
+          f"results in {Path(a.out).resolve()}")
 
 def cmd_discover(a):
     from cna_nb.prompts import PromptFormat
     from cna_nb.universal import find_circuit, find_universal
     out = Path(a.out)
-    if out.suffix != '.pt': raise ValueError(f"--out {a.out!r} must end in .pt (the .json manifest and _neurons.csv go beside it): e.g. {out.with_suffix('.pt')}")
+    if out.suffix != '.pt':
+        raise ValueError(f"--out {a.out!r} must end in .pt (the .json manifest and _neurons.csv go beside it): e.g. "
+                         f"{out.with_suffix('.pt')}")
     pos, neg = read_prompts(a.positive), read_prompts(a.negative)
     uni_prompts = None if a.universal in ('auto', 'none') else read_prompts(a.universal)
     fmt = PromptFormat(a.template, a.system)
     model, tok = _load(a)
     t0 = time.time()
     uni = None if a.universal == 'none' else find_universal(model, tok, uni_prompts, fmt=fmt, batch_size=a.batch_size)
-    circ = find_circuit(model, tok, pos, neg, frac=None if a.k else a.frac, k=a.k, universal=uni, fmt=fmt, batch_size=a.batch_size)
+    circ = find_circuit(model, tok, pos, neg, frac=None if a.k else a.frac, k=a.k, universal=uni, fmt=fmt,
+                        batch_size=a.batch_size)
     circ.save(out)
     circ.df.to_csv(out.with_name(out.stem + '_neurons.csv'), index=False)
-    print(f"{circ!r}\n{len(pos)} positive, {len(neg)} negative prompts; {len(uni) if uni is not None else 0} universal neurons excluded; "
-          f"{time.time()-t0:.1f}s\n{circ.summary().to_string()}\nwrote {out}, {out.with_suffix('.json').name}, {out.stem}_neurons.csv")
+    print(f"{circ!r}\n{len(pos)} positive, {len(neg)} negative prompts; {len(uni) if uni is not None else 0} "
+          f"universal neurons excluded; "
+          f"{time.time()-t0:.1f}s\n{circ.summary().to_string()}\nwrote {out}, {out.with_suffix('.json').name}, "
+          f"{out.stem}_neurons.csv")
 
 # %% ../nbs/18_cli.ipynb #511c6703
 def cmd_steer(a):
@@ -288,10 +363,13 @@ def cmd_eval(a):
     from cna_nb.runner import evaluate
     from cna_nb.stats import summarize
     out = Path(a.out)
-    if out.suffix != '.csv': raise ValueError(f"--out {a.out!r} must end in .csv (the replies go to {out.with_suffix('.jsonl').name} beside it): e.g. {out.with_suffix('.csv')}")
+    if out.suffix != '.csv':
+        raise ValueError(f"--out {a.out!r} must end in .csv (the replies go to {out.with_suffix('.jsonl').name} "
+                         f"beside it): e.g. {out.with_suffix('.csv')}")
     kinds = {parse_spec(s)[0] for s in a.conditions}
     if kinds & {'cna', 'random'}:
-        if a.circuit is None: raise ValueError("cna:… and random:… conditions need --circuit (from `cna discover` or `cna run`)")
+        if a.circuit is None:
+            raise ValueError("cna:… and random:… conditions need --circuit (from `cna discover` or `cna run`)")
         _circuit_path(a.circuit)
     prompts = _eval_prompts(a)
     pos, neg = (read_prompts(a.positive), read_prompts(a.negative)) if kinds & {'caa', 'dirablate'} else (None, None)
@@ -300,9 +378,11 @@ def cmd_eval(a):
     rc = residual_contrast(model, tok, pos, neg, batch_size=a.batch_size) if pos is not None else None
     conds = [parse_condition(s, circ, rc, seed=a.seed) for s in a.conditions]
     out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"{len(prompts)} prompts × {len(conds)} conditions, {a.max_new_tokens} new tokens; replies go to {out.with_suffix('.jsonl')} as they come (a rerun resumes)", flush=True)
+    print(f"{len(prompts)} prompts × {len(conds)} conditions, {a.max_new_tokens} new tokens; replies go to "
+          f"{out.with_suffix('.jsonl')} as they come (a rerun resumes)", flush=True)
     t0 = time.time()
-    df = evaluate(model, tok, prompts, conds, max_new_tokens=a.max_new_tokens, batch_size=a.batch_size, out=out.with_suffix('.jsonl'), fresh=a.fresh)
+    df = evaluate(model, tok, prompts, conds, max_new_tokens=a.max_new_tokens, batch_size=a.batch_size,
+                  out=out.with_suffix('.jsonl'), fresh=a.fresh)
     summ = summarize(df).assign(neurons=[c.n_neurons for c in conds])
     df.to_csv(out, index=False); summ.to_csv(out.with_name(out.stem + '_summary.csv'), index=False)
     print(format_summary(summ) + f"\n\n{time.time()-t0:.0f}s; wrote {out} ({len(df)} rows) and {out.stem}_summary.csv")
@@ -313,19 +393,23 @@ def cmd_compare(a):
     pos, neg = read_prompts(a.positive), read_prompts(a.negative)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    res = compare_models(a.base, a.instruct, pos, neg, frac=a.frac, max_new_tokens=a.max_new_tokens, device_map=a.device_map, dtype=a.dtype)
+    res = compare_models(a.base, a.instruct, pos, neg, frac=a.frac, max_new_tokens=a.max_new_tokens,
+                         device_map=a.device_map, dtype=a.dtype)
     for n, c in res.circuits.items(): c.save(out/f'circuit_{n}.pt')
     res.overlap.to_csv(out/'overlap.csv', index=False); res.localization.to_csv(out/'localization.csv', index=False)
     res.steering.to_csv(out/'steering.csv', index=False)
     with pd.option_context('display.width', 160, 'display.max_columns', 20):
-        print(f"overlap (with a null model of random circuits with the same per-layer counts):\n{res.overlap.to_string(index=False)}\n\n"
+        print(f"overlap (with a null model of random circuits with the same per-layer "
+              f"counts):\n{res.overlap.to_string(index=False)}\n\n"
               f"localization:\n{res.localization.to_string(index=False)}\n\nsteering:\n{res.steering_summary().to_string(index=False)}")
     print(f"\n{time.time()-t0:.0f}s; wrote {out.resolve()}")
 
-COMMANDS = dict(prepare=cmd_prepare, run=cmd_run, discover=cmd_discover, steer=cmd_steer, eval=cmd_eval, compare=cmd_compare)
+COMMANDS = dict(prepare=cmd_prepare, run=cmd_run, discover=cmd_discover, steer=cmd_steer, eval=cmd_eval,
+                compare=cmd_compare)
 
 def _join_negative_numbers(argv: list[str]) -> list[str]:
-    "`--caa-alpha -inf`, `--m -1e-3`: argparse reads a value such as '-inf' as an option; join it to its flag so that it is checked."
+    """`--caa-alpha -inf`, `--m -1e-3`: argparse reads a value such as '-inf' as an option; join it to its flag so that
+    it is checked."""
     out, i = [], 0
     while i < len(argv):
         if argv[i].startswith('--') and '=' not in argv[i] and i + 1 < len(argv) and argv[i+1].startswith('-'):
@@ -342,15 +426,18 @@ def main(argv: list[str]|None=None) -> int:
     "Entry point of the `cna` console script: input errors end with one line and exit code 2."
     from cna_nb.models import LockedError
     a = build_parser().parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else argv))
-    with warnings.catch_warnings():         # libraries' deprecation notices are for developers (the tests show them), not for `cna` users
+    # libraries' deprecation notices are for developers (the tests show them), not for `cna` users
+    with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=FutureWarning, message=r'.*deprecated')
         warnings.showwarning = _one_line_warning
         try:
             check_args(a)
             COMMANDS[a.command](a)
-        except (ValueError, TypeError, OSError, ModuleNotFoundError, LockedError) as e:   # OSError: a model or file that is not there
+        # OSError: a model or file that is not there
+        except (ValueError, TypeError, OSError, ModuleNotFoundError, LockedError) as e:
             print(f"cna {a.command}: error: {e}", file=sys.stderr); return 2
         except KeyboardInterrupt:                       # Ctrl-C: every finished reply is already on disk
-            print(f"\ncna {a.command}: interrupted; what was written so far is kept, and the same command resumes from it", file=sys.stderr)
+            print(f"\ncna {a.command}: interrupted; what was written so far is kept, and the same command resumes "
+                  f"from it", file=sys.stderr)
             return 130
     return 0

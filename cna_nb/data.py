@@ -32,7 +32,8 @@ def asset_path(name: str, # path relative to `cna_nb/assets`, e.g. 'jbb/behavior
               ) -> Path:
     "Path of a shipped data file; a clear error if it is missing."
     p = ASSETS/name
-    if not p.exists(): raise FileNotFoundError(f"cna_nb asset {name!r} not found at {p}: reinstall cna_nb (`pip install -e .`)")
+    if not p.exists():
+        raise FileNotFoundError(f"cna_nb asset {name!r} not found at {p}: reinstall cna_nb (`pip install -e .`)")
     return p
 
 # %% ../nbs/00_data.ipynb #c007
@@ -67,7 +68,8 @@ def jbb_prompts(limit: int|None=None, # first `limit` goals, stratified over the
 # %% ../nbs/00_data.ipynb #c013
 def load_harmbench() -> list[str]:
     "HarmBench standard behaviors, one prompt per line."
-    return [l.strip() for l in asset_path('harmbench/harmbench_prompts.txt').read_text(encoding='utf-8').splitlines() if l.strip()]
+    return [l.strip() for l in asset_path('harmbench/harmbench_prompts.txt').read_text(encoding='utf-8').splitlines()
+            if l.strip()]
 
 def load_advbench() -> pd.DataFrame:
     "AdvBench harmful_behaviors: columns goal, target."
@@ -143,7 +145,8 @@ def load_mmlu(subset: bool=True, # True: the shipped 10-per-subject subset (570)
     else:
         with gzip.open(asset_path('mmlu/mmlu.jsonl.gz'), 'rt', encoding='utf-8') as f: lines = f.read().splitlines()
     df = pd.DataFrame([json.loads(l) for l in lines if l.strip()], columns=MMLU_COLUMNS)
-    return df[df.correct_answer.isin(list('ABCD'))].reset_index(drop=True)   # the source holds two header rows with correct_answer == 'answer'
+    # the source holds two header rows with correct_answer == 'answer'
+    return df[df.correct_answer.isin(list('ABCD'))].reset_index(drop=True)
 
 # %% ../nbs/00_data.ipynb #c035
 def _hash_rank(df: pd.DataFrame, seed: int) -> pd.Series:
@@ -156,7 +159,8 @@ def build_mmlu_subset(per_subject: int=10, seed: int=0) -> pd.DataFrame:
     return df.groupby('topic', sort=True).head(per_subject).drop(columns='_rank').reset_index(drop=True)
 
 def mmlu_shots(per_subject: int=5, seed: int=0) -> pd.DataFrame:
-    "The k-shot pool: the next `per_subject` questions of each subject in the subset's hash order, none sharing a question text with the subset."
+    """The k-shot pool: the next `per_subject` questions of each subject in the subset's hash order, none sharing a
+    question text with the subset."""
     used = set(build_mmlu_subset(10, seed).question)   # MMLU repeats a few question texts: skip those too
     df = load_mmlu(subset=False)
     df = df[~df.question.isin(used)]
@@ -172,11 +176,14 @@ def load_strongreject(small: bool=False, # True: the 60-prompt small set
 
 def strongreject_rubric() -> tuple[str, str]:
     "The StrongREJECT judge prompt: (system message, user template with {forbidden_prompt} and {response})."
-    return (asset_path('strongreject/rubric_system.txt').read_text(encoding='utf-8'), asset_path('strongreject/rubric_user.txt').read_text(encoding='utf-8'))
+    return (asset_path('strongreject/rubric_system.txt').read_text(encoding='utf-8'),
+            asset_path('strongreject/rubric_user.txt').read_text(encoding='utf-8'))
 
 def load_mtbench() -> pd.DataFrame:
     "MT-Bench questions: question_id, category, turns (two user turns)."
-    return pd.DataFrame([json.loads(l) for l in asset_path('mtbench/question.jsonl').read_text(encoding='utf-8').splitlines() if l.strip()])
+    return pd.DataFrame([json.loads(l)
+                         for l in asset_path('mtbench/question.jsonl').read_text(encoding='utf-8').splitlines()
+                         if l.strip()])
 
 def mtbench_prompts() -> list[str]:
     "The 80 MT-Bench first turns: benign instructions for measuring over-refusal."
@@ -184,7 +191,8 @@ def mtbench_prompts() -> list[str]:
 
 # %% ../nbs/00_data.ipynb #5643296c
 def load_refusal_labels() -> pd.DataFrame:
-    "The hand-labelled replies: batch (labelling round), model, dataset, condition, prompt, reply, keyword_verdict (at sampling time), label, attempt (for complied)."
+    """The hand-labelled replies: batch (labelling round), model, dataset, condition, prompt, reply, keyword_verdict (at
+    sampling time), label, attempt (for complied)."""
     return pd.read_json(asset_path('refusal_labels/labels.jsonl'), lines=True, dtype=False)
 
 # %% ../nbs/00_data.ipynb #c043
@@ -195,7 +203,9 @@ DERIVED_SHA256 = {
     'discovery/minimal_harmful.txt': '117b12ea76a189006e36ab7040e730bc49f701109b682104939e61a51e3e224b',
     'discovery/minimal_benign.txt': 'c86135f9fde6102f8ddf6e631bdb7aa2b2feef12a0ce96cfef2db3e1b318623c',
     'discovery/diverse.txt': '440236751f73e0bba6232ee8d4af035a3244b25d50b7e6cd5f9f8069ed61ada1',
-    'mmlu/mmlu.jsonl.gz': 'bcb35833fab0062ba1115d785ccf1658731f593f6d7f4d74bfbb280000fe8a48',      # gzip -9 -n of the source file; its content's sha256 is MMLU_SOURCE_SHA256
-    'mmlu/mmlu_subset_570.jsonl': 'e0c4582f94595bafa16d688d6312e7ff78de5931e6c92ad7fe552ad7ab633c8a', # build_mmlu_subset()
+    # gzip -9 -n of the source file; its content's sha256 is MMLU_SOURCE_SHA256
+    'mmlu/mmlu.jsonl.gz': 'bcb35833fab0062ba1115d785ccf1658731f593f6d7f4d74bfbb280000fe8a48',
+    # build_mmlu_subset()
+    'mmlu/mmlu_subset_570.jsonl': 'e0c4582f94595bafa16d688d6312e7ff78de5931e6c92ad7fe552ad7ab633c8a',
 }
 MMLU_SOURCE_SHA256 = '9f954bf40f4d38d2e49ca20ebc2025ec6cd50510717adb511d075bbd5199396c'

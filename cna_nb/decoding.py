@@ -16,7 +16,8 @@ __all__ = ['decode', 'Greedy', 'OptionScores', 'option_token_ids', 'generate']
 
 # %% ../nbs/05_decoding.ipynb #14b20475
 def decode(model, seqs: list[list[int]], # token ids, all starting with `prefix`
-           prefix: Prefix, policy: Callable, # policy(step, logits [rows, vocab], alive row indices) -> (next tokens [rows, k], done [rows] bool)
+           prefix: Prefix, policy: Callable,
+           # policy(step, logits [rows, vocab], alive row indices) -> (next tokens [rows, k], done [rows] bool)
            max_steps: int, pad: int=0):
     "The one decoding loop: run `seqs`, then feed what `policy` returns, for at most `max_steps` forward passes."
     dev, P, B = input_device(model), len(prefix), len(seqs)
@@ -26,7 +27,8 @@ def decode(model, seqs: list[list[int]], # token ids, all starting with `prefix`
     mask = torch.cat([torch.ones(B, P, dtype=smask.dtype, device=dev), smask], 1)
     pos = P + (smask.cumsum(-1) - 1).clamp(min=0)
     cache, alive = prefix.cache(B), torch.arange(B)
-    kw = {**cache_kw(model, cache), **({'logits_to_keep': 1} if 'logits_to_keep' in inspect.signature(model.forward).parameters else {})}
+    kw = {**cache_kw(model, cache), **({'logits_to_keep': 1}
+                                       if 'logits_to_keep' in inspect.signature(model.forward).parameters else {})}
     for step in range(max_steps):
         logits = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **kw).logits[:, -1]
         nxt, done = policy(step, logits, alive)
@@ -40,8 +42,11 @@ def decode(model, seqs: list[list[int]], # token ids, all starting with `prefix`
         pos = pos[:, -1:] + torch.arange(1, ids.shape[1] + 1, device=dev)
 
 class Greedy:
-    "Decoding policy: the most likely next token; a row is done when it emits one of `eos` (not kept). Tokens collect in `outs`."
-    def __init__(self, n_rows: int, eos: list[int]): self.outs, self.eos = [[] for _ in range(n_rows)], torch.tensor(eos, dtype=torch.long)
+    """Decoding policy: the most likely next token; a row is done when it emits one of `eos` (not kept). Tokens collect
+    in `outs`."""
+    def __init__(self, n_rows: int, eos: list[int]): self.outs, self.eos = [[]
+                                                                            for _ in range(n_rows)], torch.tensor(eos,
+                                                                                    dtype=torch.long)
     def __call__(self, step, logits, alive):
         nxt = logits.argmax(-1).cpu()
         done = torch.isin(nxt, self.eos)
@@ -50,7 +55,8 @@ class Greedy:
         return nxt[:, None], done
 
 class OptionScores:
-    "Decoding policy for one step: keep the log-probabilities of the option tokens `ids` (multiple choice: MMLU letters, judge options) and stop."
+    """Decoding policy for one step: keep the log-probabilities of the option tokens `ids` (multiple choice: MMLU
+    letters, judge options) and stop."""
     def __init__(self, ids: list[int]): self.ids, self.lp = list(ids), None
     def __call__(self, step, logits, alive):
         self.lp = torch.log_softmax(logits.float(), -1)[:, self.ids].cpu()     # [rows, n_options]
@@ -58,7 +64,8 @@ class OptionScores:
 
 def option_token_ids(tok, options: str, # one character per option, e.g. 'ABCD'
                      chat: bool) -> list[int]:
-    "Token ids of the option letters as the model would write them next ('A' at the start of a chat reply, ' A' after 'Answer:')."
+    """Token ids of the option letters as the model would write them next ('A' at the start of a chat reply, ' A' after
+    'Answer:')."""
     for form in (['{}', ' {}'] if chat else [' {}', '{}']):
         ids = [tok([form.format(o)], add_special_tokens=False)['input_ids'][0] for o in options]
         if all(len(i) == 1 for i in ids) and len({i[0] for i in ids}) == len(options): return [int(i[0]) for i in ids]
@@ -69,7 +76,8 @@ def option_token_ids(tok, options: str, # one character per option, e.g. 'ABCD'
 def generate(model, tok, prompts: list[str], max_new_tokens: int=64, batch_size: int=8,
              fmt: PromptFormat|None=None, progress: bool=True, desc: str='generate',
              prefix_cache: bool=True, # compute the prompts' shared token prefix once and reuse its key/value cache
-             stop_at_eos: bool=True, # False: exactly `max_new_tokens` per prompt (fixed work, for timing or length-matched comparisons)
+             stop_at_eos: bool=True,
+             # False: exactly `max_new_tokens` per prompt (fixed work, for timing or length-matched comparisons)
             ) -> list[str]:
     "Greedy replies to `prompts` (new text only), batched."
     check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)

@@ -21,7 +21,9 @@ __all__ = ['contrastive_delta', 'n_select', 'select_top', 'prompts_hash', 'Circu
 # %% ../nbs/06_deltas.ipynb #792055d4
 def contrastive_delta(pos: MeanStats, neg: MeanStats) -> torch.Tensor:
     "δ = mean(positive) − mean(negative), shape [n_layers, n_neurons], float64."
-    if pos.sum.shape != neg.sum.shape: raise ValueError(f"captures have different shapes {tuple(pos.sum.shape)} vs {tuple(neg.sum.shape)}: same model and site needed")
+    if pos.sum.shape != neg.sum.shape:
+        raise ValueError(f"captures have different shapes {tuple(pos.sum.shape)} vs {tuple(neg.sum.shape)}: same "
+                         f"model and site needed")
     return pos.mean - neg.mean
 
 # %% ../nbs/06_deltas.ipynb #1e2d9398
@@ -32,7 +34,8 @@ def n_select(shape: tuple[int,int], frac: float|None=0.001, k: int|None=None) ->
     """
     total = shape[0]*shape[1]
     if k is not None:
-        if isinstance(k, (bool, str)) or not isinstance(k, (int, float)) and not hasattr(k, '__index__') or not float(k).is_integer():
+        if isinstance(k, (bool, str)) or not isinstance(k, (int, float)) and not hasattr(k,
+                '__index__') or not float(k).is_integer():
             raise ValueError(f"k must be a whole number of neurons, got {k!r}")
         if not 1 <= k <= total: raise ValueError(f"k must be between 1 and {total}, got {k}")
         return int(k)
@@ -48,9 +51,11 @@ def select_top(delta: torch.Tensor, # [n_layers, n_neurons]
     k = n_select((L, N), frac, k)
     score = delta.abs().flatten().clone()
     if exclude is not None:
-        if exclude.shape != delta.shape: raise ValueError(f"exclude mask shape {tuple(exclude.shape)} != delta shape {(L, N)}")
+        if exclude.shape != delta.shape:
+            raise ValueError(f"exclude mask shape {tuple(exclude.shape)} != delta shape {(L, N)}")
         score[exclude.flatten()] = -1.0
-        if k > int((~exclude).sum()): raise ValueError(f"k={k} is more than the {int((~exclude).sum())} neurons left after exclusion")
+        if k > int((~exclude).sum()):
+            raise ValueError(f"k={k} is more than the {int((~exclude).sum())} neurons left after exclusion")
     order = torch.sort(score, descending=True, stable=True).indices[:k]
     return order // N, order % N
 
@@ -81,7 +86,8 @@ class Circuit:
             flat = torch.as_tensor(self.layers).long() * (1 << 32) + torch.as_tensor(self.neurons).long()
             if len(flat.unique()) < len(flat):
                 u, n = flat.unique(return_counts=True); d = int(u[n > 1][0])
-                raise ValueError(f"the circuit lists neuron (layer {d >> 32}, neuron {d & 0xFFFFFFFF}) more than once ({len(flat)} entries, "
+                raise ValueError(f"the circuit lists neuron (layer {d >> 32}, neuron {d & 0xFFFFFFFF}) more than once "
+                                 f"({len(flat)} entries, "
                                  f"{len(u)} distinct neurons): give each neuron once")
 
     def __len__(self): return len(self.layers)
@@ -91,22 +97,26 @@ class Circuit:
         return MoELayout(**self.meta['moe']) if self.meta.get('moe') else None
     def __repr__(self):
         c = self.layer_counts(); top = c[c > 0].sort_values(ascending=False).head(3)
-        return (f"Circuit({len(self)} neurons of {self.shape[0]}×{self.shape[1]}, {int((self.deltas>0).sum())} positive δ; "
+        return (f"Circuit({len(self)} neurons of {self.shape[0]}×{self.shape[1]}, {int((self.deltas>0).sum())} "
+                f"positive δ; "
                 f"top layers { {int(k): int(v) for k, v in top.items()} }; model {self.meta.get('model', '?')})")
 
     @property
     def df(self) -> pd.DataFrame:
-        "One row per neuron: layer, neuron, delta, sign (MoE circuits: also expert and unit; expert = n_experts is the shared expert)."
+        """One row per neuron: layer, neuron, delta, sign (MoE circuits: also expert and unit; expert = n_experts is the
+        shared expert)."""
         d = pd.DataFrame(dict(layer=self.layers.numpy(), neuron=self.neurons.numpy(), delta=self.deltas.numpy(),
                               sign=torch.sign(self.deltas).long().numpy()))
         lay = self.layout
-        return d if lay is None else d.assign(expert=lay.expert(self.neurons).numpy(), unit=lay.unit(self.neurons).numpy())
+        return d if lay is None else d.assign(expert=lay.expert(self.neurons).numpy(),
+                                              unit=lay.unit(self.neurons).numpy())
 
     def select(self, keep: torch.Tensor, # bool [k]: which of the circuit's neurons to keep
                what: str, # what the subset is, for the manifest (e.g. 'δ > 0')
               ) -> 'Circuit':
         "A sub-circuit of the neurons where `keep` is True; its manifest records `what` it is."
-        return Circuit(self.layers[keep], self.neurons[keep], self.deltas[keep], self.shape, {**self.meta, 'subset': what, 'k': int(keep.sum())})
+        return Circuit(self.layers[keep], self.neurons[keep], self.deltas[keep], self.shape, {**self.meta,
+                'subset': what, 'k': int(keep.sum())})
 
     def by_layer(self) -> dict[int, torch.Tensor]:
         "{layer: neuron indices} (what `steer` consumes)."
@@ -114,16 +124,21 @@ class Circuit:
 
     def layer_counts(self) -> pd.Series:
         "Number of circuit neurons in every layer (zeros included)."
-        return pd.Series(torch.bincount(self.layers, minlength=self.shape[0]).numpy(), name='neurons').rename_axis('layer')
+        return pd.Series(torch.bincount(self.layers, minlength=self.shape[0]).numpy(),
+                         name='neurons').rename_axis('layer')
 
     def expert_counts(self) -> pd.DataFrame:
         "MoE circuits: neurons per layer (rows) and expert (columns; 'shared' = the shared expert), zeros included."
         lay = self.layout
-        if lay is None: raise ValueError("expert_counts is for circuits found on a mixture-of-experts model; this one is dense: use layer_counts()")
+        if lay is None:
+            raise ValueError("expert_counts is for circuits found on a mixture-of-experts model; this one is dense: "
+                             "use layer_counts()")
         counts = torch.zeros(self.shape[0], lay.n_experts + 1, dtype=torch.long)
-        counts.index_put_((self.layers, lay.expert(self.neurons)), torch.ones(len(self), dtype=torch.long), accumulate=True)
+        counts.index_put_((self.layers, lay.expert(self.neurons)), torch.ones(len(self), dtype=torch.long),
+                          accumulate=True)
         cols = list(range(lay.n_experts)) + ['shared']
-        return pd.DataFrame(counts.numpy(), columns=cols).rename_axis('layer').rename_axis('expert', axis=1).loc[:, cols[:lay.n_experts] + (['shared'] if lay.shared_width else [])]
+        return pd.DataFrame(counts.numpy(), columns=cols).rename_axis('layer').rename_axis('expert', axis=1).loc[:,
+                cols[:lay.n_experts] + (['shared'] if lay.shared_width else [])]
 
     def share_last(self, frac: float=0.1) -> float:
         "Share of the circuit in the last `frac` of layers (layers >= ceil((1-frac)·n_layers))."
@@ -132,51 +147,70 @@ class Circuit:
 
     def summary(self) -> pd.Series:
         "Size, sign split and localization at a glance."
-        return pd.Series({'neurons': len(self), 'share of all MLP neurons %': 100*len(self)/(self.shape[0]*self.shape[1]),
+        return pd.Series({'neurons': len(self),
+                          'share of all MLP neurons %': 100*len(self)/(self.shape[0]*self.shape[1]),
                           'positive δ': int((self.deltas > 0).sum()), 'negative δ': int((self.deltas < 0).sum()),
-                          'layers used': int((self.layer_counts() > 0).sum()), 'share in last 10% of layers': self.share_last(0.1),
-                          'share in last 25% of layers': self.share_last(0.25), 'max |δ|': float(self.deltas.abs().max()) if len(self) else 0.0,
-                          **({} if self.layout is None else {'(layer, expert) pairs used': int((self.expert_counts().to_numpy() > 0).sum())})})
+                          'layers used': int((self.layer_counts() > 0).sum()),
+                          'share in last 10% of layers': self.share_last(0.1),
+                          'share in last 25% of layers': self.share_last(0.25),
+                          'max |δ|': float(self.deltas.abs().max()) if len(self) else 0.0,
+                          **({} if self.layout is None
+                             else {'(layer, expert) pairs used': int((self.expert_counts().to_numpy() > 0).sum())})})
 
     def plot_layers(self, ax=None, label: str|None=None):
         "Bar chart of circuit neurons per layer, split by the sign of δ."
         if ax is None: _, ax = plt.subplots(figsize=(6, 2.6), dpi=90)
         df = self.df.assign(sign=lambda d: d.sign.map({1: 'δ > 0', -1: 'δ < 0', 0: 'δ = 0'}))
-        sns.histplot(df, x='layer', hue='sign', multiple='stack', discrete=True, ax=ax, binrange=(0, self.shape[0]-1), shrink=.9)
+        sns.histplot(df, x='layer', hue='sign', multiple='stack', discrete=True, ax=ax, binrange=(0, self.shape[0]-1),
+                     shrink=.9)
         ax.set(xlim=(-0.5, self.shape[0]-0.5), ylabel='neurons', title=label or f"{len(self)} circuit neurons by layer")
         return ax
 
     def check_shape(self, shape: tuple[int,int]):
         "Raise if `shape` (n_layers, n_neurons) differs from the circuit's model."
         if tuple(shape) != tuple(self.shape):
-            raise ValueError(f"circuit was found on a model with {self.shape[0]} layers × {self.shape[1]} neurons, this one has {shape[0]} × {shape[1]}: "
-                             f"rediscover the circuit on this model (find_circuit) — neurons do not transfer across shapes")
+            raise ValueError(f"circuit was found on a model with {self.shape[0]} layers × {self.shape[1]} neurons, "
+                             f"this one has {shape[0]} × {shape[1]}: "
+                             f"rediscover the circuit on this model (find_circuit) — neurons do not transfer across "
+                             f"shapes")
 
     def check_model(self, model):
         "Shape must match; a different weight fingerprint only warns (e.g. base → instruct transfer)."
         self.check_shape(neuron_shape(model))
         lay = neuron_layout(model)
         if (lay.describe() if lay else None) != self.meta.get('moe'):
-            raise ValueError(f"circuit neuron layout {self.meta.get('moe')} differs from this model's {lay.describe() if lay else None} (experts × units): "
+            raise ValueError(f"circuit neuron layout {self.meta.get('moe')} differs from this model's "
+                             f"{lay.describe() if lay else None} (experts × units): "
                              "rediscover the circuit on this model")
         fp = self.meta.get('fingerprint')
-        if fp and fp != model_fingerprint(model): warnings.warn(f"circuit was found on other weights (fingerprint {fp}, model {self.meta.get('model')})")
+        if fp and fp != model_fingerprint(model):
+            warnings.warn(f"circuit was found on other weights (fingerprint {fp}, model {self.meta.get('model')})")
 
     def save(self, path) -> Path:
-        "Write to `path` (.pt) with the manifest as JSON beside it: both written to temporary files first, then renamed (stray temp files removed)."
+        """Write to `path` (.pt) with the manifest as JSON beside it: both written to temporary files first, then
+        renamed (stray temp files removed)."""
         path = Path(path)
-        if path.suffix != '.pt': raise ValueError(f"circuit file {str(path)!r} must end in .pt (the manifest goes beside it as .json): e.g. {path.with_suffix('.pt').name}")
-        if path.is_symlink(): path = Path(os.path.realpath(path))   # write through a symlink into its target; the link stays a link
+        if path.suffix != '.pt':
+            raise ValueError(f"circuit file {str(path)!r} must end in .pt (the manifest goes beside it as .json): "
+                             f"e.g. {path.with_suffix('.pt').name}")
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))   # write through a symlink into its target; the link stays a link
         path.parent.mkdir(parents=True, exist_ok=True)
-        man, tmps = path.with_suffix('.json'), [path.with_name(path.name + f'.{os.getpid()}.tmp'), path.with_name(path.stem + f'.json.{os.getpid()}.tmp')]
-        save_id = os.urandom(8).hex()        # in both files: a manifest left from another save (killed between the renames) is recognised
+        man, tmps = path.with_suffix('.json'), [path.with_name(path.name + f'.{os.getpid()}.tmp'),
+                                                path.with_name(path.stem + f'.json.{os.getpid()}.tmp')]
+        # in both files: a manifest left from another save (killed between the renames) is recognised
+        save_id = os.urandom(8).hex()
         try:
-            torch.save(dict(layers=self.layers, neurons=self.neurons, deltas=self.deltas, shape=list(self.shape), meta=json.dumps(self.meta, default=str),
+            torch.save(dict(layers=self.layers, neurons=self.neurons, deltas=self.deltas, shape=list(self.shape),
+                            meta=json.dumps(self.meta, default=str),
                             save_id=save_id), tmps[0])
-            tmps[1].write_text(json.dumps(dict(shape=list(self.shape), n=len(self), save_id=save_id, **self.meta), indent=1, default=str))
+            tmps[1].write_text(json.dumps(dict(shape=list(self.shape), n=len(self), save_id=save_id, **self.meta),
+                                          indent=1, default=str))
             os.replace(tmps[0], path); os.replace(tmps[1], man)
-        except (OSError, RuntimeError) as e:     # disk full, read-only (torch reports a failed write as RuntimeError 'basic_ios::clear')
-            raise OSError(f"could not write the circuit to {str(path)!r} ({type(e).__name__}: {str(e).splitlines()[0][:80]}): the disk is full "
+        # disk full, read-only (torch reports a failed write as RuntimeError 'basic_ios::clear')
+        except (OSError, RuntimeError) as e:
+            raise OSError(f"could not write the circuit to {str(path)!r} ({type(e).__name__}: "
+                          f"{str(e).splitlines()[0][:80]}): the disk is full "
                           "or the folder is not writable; free space or choose another path") from None
         finally:
             for t in tmps + _stale_tmps(path): t.unlink(missing_ok=True)
@@ -188,17 +222,25 @@ class Circuit:
         try:
             d = torch.load(Path(path), weights_only=True)
             c = cls(d['layers'], d['neurons'], d['deltas'], tuple(d['shape']), json.loads(d['meta']))
-        except FileNotFoundError: raise ValueError(f"circuit file {str(path)!r} not found: make one with find_circuit(...).save(path) or `cna discover`") from None
-        except (RuntimeError, EOFError, KeyError, TypeError, ValueError, IndexError, AttributeError, __import__('pickle').UnpicklingError) as e:
-            raise ValueError(f"{str(path)!r} is not a cna_nb circuit file ({type(e).__name__}): make it again with find_circuit(...).save(path) or `cna discover`") from None
+        except FileNotFoundError:
+            raise ValueError(f"circuit file {str(path)!r} not found: make one with find_circuit(...).save(path) or "
+                             f"`cna discover`") from None
+        except (RuntimeError, EOFError, KeyError, TypeError, ValueError, IndexError, AttributeError,
+                __import__('pickle').UnpicklingError) as e:
+            raise ValueError(f"{str(path)!r} is not a cna_nb circuit file ({type(e).__name__}): make it again with "
+                             f"find_circuit(...).save(path) or `cna discover`") from None
         if not (c.layers.shape == c.neurons.shape == c.deltas.shape) or len(c.shape) != 2:
-            raise ValueError(f"{str(path)!r} is a damaged circuit file (layers, neurons and deltas differ in length): make it again")
+            raise ValueError(f"{str(path)!r} is a damaged circuit file (layers, neurons and deltas differ in length): "
+                             f"make it again")
         man = Path(path).with_suffix('.json')
         try: stale = json.loads(man.read_text()).get('save_id') != d.get('save_id')
         except (OSError, ValueError, AttributeError): stale = man.exists()
-        if stale and d.get('save_id'):        # the .pt is the circuit; its manifest is only a readable copy: write it again
-            warnings.warn(f"{man.name} did not belong to {Path(path).name} (a save was cut off between its two files): written again from the .pt")
-            man.write_text(json.dumps(dict(shape=list(c.shape), n=len(c), save_id=d['save_id'], **c.meta), indent=1, default=str))
+        # the .pt is the circuit; its manifest is only a readable copy: write it again
+        if stale and d.get('save_id'):
+            warnings.warn(f"{man.name} did not belong to {Path(path).name} (a save was cut off between its two "
+                          f"files): written again from the .pt")
+            man.write_text(json.dumps(dict(shape=list(c.shape), n=len(c), save_id=d['save_id'], **c.meta), indent=1,
+                                      default=str))
         if model is not None: c.check_model(model)
         return c
 
@@ -216,34 +258,41 @@ class Contrast:
         "The top neurons by |δ| (`frac` of all MLP neurons, or `k`), without excluded ones unless `exclude=False`."
         ex = self.exclude if exclude else None
         layers, neurons = select_top(self.delta, frac, k, ex)
-        meta = {**self.meta, 'frac': frac if k is None else None, 'k': len(layers), 'excluded': int(ex.sum()) if ex is not None else 0}
+        meta = {**self.meta, 'frac': frac if k is None else None, 'k': len(layers), 'excluded': int(ex.sum())
+                if ex is not None else 0}
         return Circuit(layers, neurons, self.delta[layers, neurons], tuple(self.delta.shape), meta)
 
 @fingerprint_once
 def contrast(model, tok, positive: list[str], negative: list[str],
              exclude: torch.Tensor|None=None, # bool [n_layers, n_neurons] never selected (universal neurons)
              fmt: PromptFormat|None=None, batch_size: int=16, progress: bool=True,
-             site: str='mlp', # MoE models: 'mlp' = routed activations (0 where the expert was not chosen), 'mlp_all' = every expert
+             site: str='mlp',
+             # MoE models: 'mlp' = routed activations (0 where the expert was not chosen), 'mlp_all' = every expert
             ) -> Contrast:
     "Capture both prompt sets and compute δ for every MLP neuron."
-    if isinstance(positive, str) or isinstance(negative, str): raise TypeError("positive and negative must be lists of prompts")
+    if isinstance(positive, str) or isinstance(negative, str):
+        raise TypeError("positive and negative must be lists of prompts")
     fmt = as_format(fmt)
     pos = capture(model, tok, positive, site=site, fmt=fmt, batch_size=batch_size, progress=progress, desc='positive')
     neg = capture(model, tok, negative, site=site, fmt=fmt, batch_size=batch_size, progress=progress, desc='negative')
     lay = neuron_layout(model)
-    meta = dict(model=str(getattr(model, 'name_or_path', '') or model.config.model_type), fingerprint=model_fingerprint(model),
-                n_positive=len(positive), n_negative=len(negative), positive_hash=prompts_hash(positive), negative_hash=prompts_hash(negative),
+    meta = dict(model=str(getattr(model, 'name_or_path', '') or model.config.model_type),
+                fingerprint=model_fingerprint(model),
+                n_positive=len(positive), n_negative=len(negative), positive_hash=prompts_hash(positive),
+                negative_hash=prompts_hash(negative),
                 **fmt.describe(), **({} if lay is None else dict(site=site, moe=lay.describe())),
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
     delta = contrastive_delta(pos, neg)
     if not bool(delta.abs().max() > 0):
-        warnings.warn("δ is 0 for every neuron: the positive and negative prompts give identical activations (the same prompts?), "
+        warnings.warn("δ is 0 for every neuron: the positive and negative prompts give identical activations (the "
+                      "same prompts?), "
                       "so any circuit from this contrast is arbitrary — give two sets that differ in the behaviour")
     return Contrast(delta, pos, neg, exclude, meta)
 
 # %% ../nbs/06_deltas.ipynb #c344ddbc
 def random_circuit(circuit: Circuit, seed: int=0, exclude: torch.Tensor|None=None) -> Circuit:
-    "Random neurons with the circuit's per-layer (MoE: per-layer and per-expert) counts, disjoint from it (and from `exclude`, bool [n_layers, n_neurons])."
+    """Random neurons with the circuit's per-layer (MoE: per-layer and per-expert) counts, disjoint from it (and from
+    `exclude`, bool [n_layers, n_neurons])."""
     L, N = circuit.shape
     taken = torch.zeros(L, N, dtype=torch.bool)
     taken[circuit.layers, circuit.neurons] = True
@@ -257,15 +306,19 @@ def random_circuit(circuit: Circuit, seed: int=0, exclude: torch.Tensor|None=Non
             cnt = int(((sel >= start) & (sel < start + size)).sum())
             if not cnt: continue
             free = start + (~taken[l, start:start+size]).nonzero().flatten()
-            if len(free) < cnt: raise ValueError(f"layer {l} has only {len(free)} free neurons for {cnt} random ones" + (f" in expert {start // size}" if len(blocks) > 1 else ''))
-            neurons.append(free[torch.randperm(len(free), generator=g)[:cnt]].sort().values); layers.append(torch.full((cnt,), l))
+            if len(free) < cnt:
+                raise ValueError(f"layer {l} has only {len(free)} free neurons for {cnt} random ones" + (f" in expert {start // size}" if len(blocks) > 1 else ''))
+            neurons.append(free[torch.randperm(len(free),
+                                               generator=g)[:cnt]].sort().values); layers.append(torch.full((cnt,), l))
     layers, neurons = torch.cat(layers), torch.cat(neurons)
-    return Circuit(layers, neurons, torch.zeros(len(layers), dtype=torch.float64), circuit.shape, {**circuit.meta, 'random_control_seed': seed})
+    return Circuit(layers, neurons, torch.zeros(len(layers), dtype=torch.float64), circuit.shape, {**circuit.meta,
+            'random_control_seed': seed})
 
 # %% ../nbs/06_deltas.ipynb #ca655a46
 @dataclass
 class ResidualContrast:
-    "Per-layer mean last-token residual, positive − negative (`diff`, [n_layers, d_model]), and the residual's RMS norm per layer (`rms`)."
+    """Per-layer mean last-token residual, positive − negative (`diff`, [n_layers, d_model]), and the residual's RMS
+    norm per layer (`rms`)."""
     diff: torch.Tensor
     rms: torch.Tensor
     meta: dict = field(default_factory=dict)
@@ -276,13 +329,17 @@ class ResidualContrast:
     def layer_stats(self) -> pd.DataFrame:
         "Per layer: ‖v‖, the residual RMS norm, and their ratio (how large the difference is relative to the stream)."
         n = self.diff.norm(dim=-1)
-        return pd.DataFrame(dict(layer=range(len(n)), diff_norm=n.numpy(), rms=self.rms.numpy(), ratio=(n/self.rms).numpy()))
+        return pd.DataFrame(dict(layer=range(len(n)), diff_norm=n.numpy(), rms=self.rms.numpy(),
+                                 ratio=(n/self.rms).numpy()))
 
 @fingerprint_once
 def residual_contrast(model, tok, positive: list[str], negative: list[str], fmt: PromptFormat|None=None,
                       batch_size: int=16, progress: bool=True) -> ResidualContrast:
-    "Capture last-token residual means of both prompt sets at every decoder-layer output; their difference and the residual scale."
+    """Capture last-token residual means of both prompt sets at every decoder-layer output; their difference and the
+    residual scale."""
     pos = capture(model, tok, positive, site='resid', fmt=fmt, batch_size=batch_size, progress=progress, desc='resid +')
     neg = capture(model, tok, negative, site='resid', fmt=fmt, batch_size=batch_size, progress=progress, desc='resid −')
     rms = ((pos.sumsq + neg.sumsq).sum(-1) / (pos.n + neg.n)).sqrt()   # [n_layers]
-    return ResidualContrast(pos.mean - neg.mean, rms, dict(n_positive=pos.n, n_negative=neg.n, fingerprint=model_fingerprint(model), **as_format(fmt).describe()))
+    return ResidualContrast(pos.mean - neg.mean, rms, dict(n_positive=pos.n, n_negative=neg.n,
+                                                           fingerprint=model_fingerprint(model),
+                                                           **as_format(fmt).describe()))

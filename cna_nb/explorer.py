@@ -16,20 +16,25 @@ __all__ = ['Explorer']
 _VERDICT_COLOUR = {'refused': '#b03a2e', 'complied': '#1e8449', 'degenerate': '#7d6608'}
 
 class Explorer:
-    "Prompt box, circuit picker, strength slider, CNA/CAA toggle and Generate: baseline vs steered replies side by side."
+    """Prompt box, circuit picker, strength slider, CNA/CAA toggle and Generate: baseline vs steered replies side by
+    side."""
     def __init__(self, model, tok, circuits, # a Circuit or {name: Circuit}
                  rc=None, # a ResidualContrast (from `residual_contrast`) to enable the CAA toggle
                  prompt: str="How do I pick a lock?", max_new_tokens: int=64):
         self.model, self.tok, self.rc = model, tok, rc
         self.circuits = circuits if isinstance(circuits, dict) else {f'{len(circuits)} neurons': circuits}
-        if not self.circuits: raise ValueError("give at least one circuit, e.g. Explorer(model, tok, {'refusal 0.1%': circuit})")
+        if not self.circuits:
+            raise ValueError("give at least one circuit, e.g. Explorer(model, tok, {'refusal 0.1%': circuit})")
         self._thread, self._lock, self.last = None, threading.Lock(), None
-        self.prompt = W.Textarea(value=prompt, placeholder='Type a prompt…', layout=W.Layout(width='100%', height='4em'))
+        self.prompt = W.Textarea(value=prompt, placeholder='Type a prompt…', layout=W.Layout(width='100%',
+                height='4em'))
         self.circuit = W.Dropdown(options=list(self.circuits), description='circuit')
         self.method = W.ToggleButtons(options=['CNA', 'CAA'] if rc is not None else ['CNA'], description='method',
-                                      tooltips=['scale the circuit neurons by m', 'add the residual-stream contrast vector at strength α'][: 2 if rc is not None else 1])
+                                      tooltips=['scale the circuit neurons by m', 'add the residual-stream contrast '
+                                                'vector at strength α'][: 2 if rc is not None else 1])
         self.strength = W.FloatSlider(value=0.0, min=0.0, max=4.0, step=0.25, description='m', continuous_update=False)
-        self.tokens = W.IntSlider(value=max_new_tokens, min=8, max=256, step=8, description='new tokens', continuous_update=False)
+        self.tokens = W.IntSlider(value=max_new_tokens, min=8, max=256, step=8, description='new tokens',
+                                  continuous_update=False)
         self.button = W.Button(description='Generate', button_style='primary', icon='play')
         self.status, self.output = W.HTML(), W.HTML()
         self.method.observe(self._on_method, names='value')
@@ -55,11 +60,14 @@ class Explorer:
             name = circuit or next(iter(self.circuits))
             return Condition.cna(self.circuits[name], m=strength, label=f"CNA m={strength:g} ({name})")
         if method == 'CAA':
-            if self.rc is None: raise ValueError("CAA needs rc=: Explorer(model, tok, circuits, rc=residual_contrast(model, tok, harmful, benign))")
+            if self.rc is None:
+                raise ValueError("CAA needs rc=: Explorer(model, tok, circuits, rc=residual_contrast(model, tok, "
+                                 "harmful, benign))")
             return Condition.caa(self.rc, alpha=strength)
         raise ValueError(f"method must be 'CNA' or 'CAA', got {method!r}")
 
-    def compare(self, prompt: str, method: str='CNA', strength: float=0.0, circuit: str|None=None, max_new_tokens: int|None=None,
+    def compare(self, prompt: str, method: str='CNA', strength: float=0.0, circuit: str|None=None,
+                max_new_tokens: int|None=None,
                 on_status=lambda s: None) -> dict:
         "Baseline and steered greedy replies to `prompt` (through the runner), with verdicts, quality and timings."
         if not prompt.strip(): raise ValueError("type a prompt first")
@@ -67,8 +75,10 @@ class Explorer:
         out = dict(prompt=prompt, label=cond.label)
         for key, c in (('baseline', Condition.baseline()), ('steered', cond)):
             on_status(f'generating the {key} reply ({c.label})…'); t0 = time.time()
-            r = evaluate(self.model, self.tok, [prompt], [c], max_new_tokens=max_new_tokens or self.tokens.value, progress=False).iloc[0]
-            out.update({key: r.reply, key + '_verdict': r.verdict, key + '_quality': r.quality, key + '_s': time.time() - t0})
+            r = evaluate(self.model, self.tok, [prompt], [c], max_new_tokens=max_new_tokens or self.tokens.value,
+                         progress=False).iloc[0]
+            out.update({key: r.reply, key + '_verdict': r.verdict, key + '_quality': r.quality,
+                        key + '_s': time.time() - t0})
         return out
 
     def render(self, r: dict) -> str:
@@ -76,7 +86,8 @@ class Explorer:
         def col(k, title):
             v = r[k + '_verdict']
             return (f"<td style='vertical-align:top;width:50%;padding:6px'><b>{html.escape(title)}</b> "
-                    f"<span style='color:{_VERDICT_COLOUR[v]};font-weight:bold'>{v}</span> · quality {r[k + '_quality']:.3f} · {r[k + '_s']:.1f}s"
+                    f"<span style='color:{_VERDICT_COLOUR[v]};font-weight:bold'>{v}</span> · quality "
+                    f"{r[k + '_quality']:.3f} · {r[k + '_s']:.1f}s"
                     f"<div style='white-space:pre-wrap;font-family:monospace;margin-top:4px'>{html.escape(r[k]) or '<i>(empty)</i>'}</div></td>")
         return f"<table style='width:100%;table-layout:fixed'><tr>{col('baseline', 'baseline')}{col('steered', r['label'])}</tr></table>"
 
@@ -84,7 +95,8 @@ class Explorer:
     def busy(self) -> bool: return self._thread is not None and self._thread.is_alive()
 
     def start(self):
-        "What the Generate button does: run `compare` with the widgets' values in a background thread (ignored while one runs)."
+        """What the Generate button does: run `compare` with the widgets' values in a background thread (ignored while
+        one runs)."""
         with self._lock:
             if self.busy: return
             self.button.disabled, self.button.description, self.button.icon = True, 'Generating…', 'hourglass-half'
@@ -95,7 +107,8 @@ class Explorer:
 
     def _run(self, **args):
         try:
-            self.last = self.compare(**args, on_status=lambda s: setattr(self.status, 'value', f'<i>{html.escape(s)}</i>'))
+            self.last = self.compare(**args, on_status=lambda s: setattr(self.status, 'value',
+                                                                         f'<i>{html.escape(s)}</i>'))
             self.output.value = self.render(self.last); self.status.value = ''
         except Exception as e:
             self.last = e

@@ -31,7 +31,8 @@ class Arch:
 
 _llama_like = Arch('model.layers', 'mlp.down_proj')
 ARCHITECTURES: dict[str, Arch] = {
-    **{t: _llama_like for t in ['llama', 'qwen2', 'qwen3', 'mistral', 'gemma', 'gemma2', 'gemma3_text', 'phi3', 'olmo2']},
+    **{t: _llama_like for t in ['llama', 'qwen2', 'qwen3', 'mistral', 'gemma', 'gemma2', 'gemma3_text', 'phi3',
+                                'olmo2']},
     'gemma3': Arch('model.language_model.layers', 'mlp.down_proj'),
     'gpt2': Arch('transformer.h', 'mlp.c_proj', conv1d=True),
     'gpt_neox': Arch('gpt_neox.layers', 'mlp.dense_4h_to_h'),
@@ -53,8 +54,10 @@ def get_arch(model) -> Arch:
     t = model.config.model_type
     if t not in ARCHITECTURES:
         raise ValueError(f"cna_nb does not know where the MLP neurons of model_type {t!r} are. Register it: "
-                         f"`cna_nb.hooks.register_architecture({t!r}, layers='model.layers', out_proj='mlp.down_proj')` "
-                         f"with the attribute paths of your model (print(model) shows them). Known: {sorted(ARCHITECTURES)}")
+                         f"`cna_nb.hooks.register_architecture({t!r}, layers='model.layers', "
+                         f"out_proj='mlp.down_proj')` "
+                         f"with the attribute paths of your model (print(model) shows them). Known: "
+                         f"{sorted(ARCHITECTURES)}")
     return ARCHITECTURES[t]
 
 def decoder_layers(model) -> list:
@@ -62,20 +65,26 @@ def decoder_layers(model) -> list:
     return list(reduce(getattr, get_arch(model).layers.split('.'), model))
 
 def out_projs(model) -> list:
-    "The MLP output projection of every decoder layer (its input is the neuron vector); for MoE families, the MoE block."
+    """The MLP output projection of every decoder layer (its input is the neuron vector); for MoE families, the MoE
+    block."""
     a = get_arch(model)
     return [reduce(getattr, a.out_proj.split('.'), l) for l in decoder_layers(model)]
 
 def neuron_layout(model) -> MoELayout|None:
-    "How each layer's neuron index splits into (expert, unit) in an MoE model (the same in every layer, checked); None for dense MLPs."
+    """How each layer's neuron index splits into (expert, unit) in an MoE model (the same in every layer, checked); None
+    for dense MLPs."""
     a = get_arch(model)
     if a.moe is None: return None
     blocks = out_projs(model)
     bad = [l for l, b in enumerate(blocks) if not hasattr(b, a.moe.experts.split('.')[0])]
-    if bad: raise ValueError(f"layers {bad} of this {model.config.model_type} model have a dense MLP instead of experts (mlp_only_layers / "
+    if bad:
+        raise ValueError(f"layers {bad} of this {model.config.model_type} model have a dense MLP instead of experts "
+                         f"(mlp_only_layers / "
                              "decoder_sparse_step): cna_nb needs an MoE block in every layer")
     lays = {moe_layout(b, a.moe) for b in blocks}
-    if len(lays) != 1: raise ValueError(f"the MoE layers differ in layout {sorted(map(str, lays))}: cna_nb needs one layout for every layer")
+    if len(lays) != 1:
+        raise ValueError(f"the MoE layers differ in layout {sorted(map(str, lays))}: cna_nb needs one layout for "
+                         f"every layer")
     return lays.pop()
 
 def neuron_shape(model) -> tuple[int, int]:
@@ -88,7 +97,8 @@ def neuron_shape(model) -> tuple[int, int]:
 @contextlib.contextmanager
 def hooks_on(modules: list, # modules to hook, in order
              fn: Callable, # fn(j, h) -> new h, or None to leave h as it is ('call': fn(j, h, args))
-             kind: str='pre', # 'pre': the module's first input; 'out': its (first) output; 'call': its output, given its inputs too
+             kind: str='pre',
+             # 'pre': the module's first input; 'out': its (first) output; 'call': its output, given its inputs too
             ):
     "Context manager: run `fn` on the hidden state entering or leaving each module; all hooks removed on exit."
     if kind not in ('pre', 'out', 'call'): raise ValueError(f"kind must be 'pre', 'out' or 'call', got {kind!r}")
@@ -112,14 +122,17 @@ def hooks_on(modules: list, # modules to hook, in order
         for h in handles: h.remove()
 
 def _foreign_hook(h) -> bool:
-    "A forward hook that may change outputs: anything but the output-capturing hooks transformers installs (output_hidden_states=True)."
+    """A forward hook that may change outputs: anything but the output-capturing hooks transformers installs
+    (output_hidden_states=True)."""
     mod = getattr(h, '__module__', None) or getattr(getattr(h, 'func', None), '__module__', None) or ''
     return not mod.startswith(('transformers.', 'accelerate.'))
 
 def is_hooked(model) -> bool:
-    "True while an intervention is active (hooks or weights) or a forward hook of anyone but transformers is registered on the model."
+    """True while an intervention is active (hooks or weights) or a forward hook of anyone but transformers is
+    registered on the model."""
     return getattr(model, '_cna_steering', 0) > 0 or any(_foreign_hook(h) for m in model.modules()
-                                                         for hooks in (m._forward_hooks, m._forward_pre_hooks) for h in hooks.values())
+                                                         for hooks in (m._forward_hooks, m._forward_pre_hooks)
+                                                         for h in hooks.values())
 
 # %% ../nbs/04_hooks.ipynb #c617558c
 class MeanStats:
@@ -127,7 +140,9 @@ class MeanStats:
     cache_key = 'mean'
     def __init__(self): self.n, self.sum, self.sumsq = 0, None, None
     def update(self, acts, idx): # acts: [batch, n_layers, width] float64
-        if self.sum is None: self.sum, self.sumsq = torch.zeros(acts.shape[1:], dtype=torch.float64), torch.zeros(acts.shape[1:], dtype=torch.float64)
+        if self.sum is None:
+            self.sum, self.sumsq = torch.zeros(acts.shape[1:], dtype=torch.float64), torch.zeros(acts.shape[1:],
+                    dtype=torch.float64)
         self.n += acts.shape[0]; self.sum += acts.sum(0)
         for a in acts: self.sumsq.addcmul_(a, a)   # row by row: no [batch, n_layers, width] temporary
     @property
@@ -144,13 +159,15 @@ class PerPrompt:
     def update(self, acts, idx):
         for i, a in zip(idx, acts.float()): self.rows[i] = a
     @property
-    def acts(self) -> torch.Tensor: return torch.stack([self.rows[i] for i in sorted(self.rows)])  # [n_prompts, n_layers, width]
+    # [n_prompts, n_layers, width]
+    def acts(self) -> torch.Tensor: return torch.stack([self.rows[i] for i in sorted(self.rows)])
 
 # %% ../nbs/04_hooks.ipynb #50afdd3b
 STATS_VERSION = 2   # bump when capture's numbers change, so old stored statistics are not reused
 
 def stats_dir() -> Path:
-    "Where finished statistics are kept: `$CNA_NB_STATS_DIR`, else `stats/` in the model cache (test.sh points it at a temporary folder)."
+    """Where finished statistics are kept: `$CNA_NB_STATS_DIR`, else `stats/` in the model cache (test.sh points it at a
+    temporary folder)."""
     return Path(os.environ['CNA_NB_STATS_DIR']).expanduser() if os.environ.get('CNA_NB_STATS_DIR') else cache_dir()/'stats'
 
 def stats_path(model, texts: list[str], site: str, acc) -> Path|None:
@@ -162,16 +179,21 @@ def stats_path(model, texts: list[str], site: str, acc) -> Path|None:
     return stats_dir()/f'{h.hexdigest()[:24]}.pt'
 
 def _load_stats(path: Path|None, acc) -> bool:
-    "Fill `acc` from a stored entry; a corrupt or foreign entry is discarded with a warning (and recomputed by the caller)."
+    """Fill `acc` from a stored entry; a corrupt or foreign entry is discarded with a warning (and recomputed by the
+    caller)."""
     if path is None or not path.exists(): return False
     try:
         saved = torch.load(path, weights_only=True)
         state, tag = saved[0], (saved[1] if len(saved) > 1 else {})
-        if not isinstance(state, dict) or not set(vars(acc)) <= set(state): raise KeyError(f'holds {sorted(state) if isinstance(state, dict) else type(state).__name__}')
-        if not isinstance(tag, dict) or tag.get('entry') != path.stem:   # a file copied or renamed from another entry: other prompts or model
-            raise KeyError(f"was written for entry {tag.get('entry') if isinstance(tag, dict) else '?'}, not {path.stem}")
+        if not isinstance(state, dict) or not set(vars(acc)) <= set(state):
+            raise KeyError(f'holds {sorted(state) if isinstance(state, dict) else type(state).__name__}')
+        # a file copied or renamed from another entry: other prompts or model
+        if not isinstance(tag, dict) or tag.get('entry') != path.stem:
+            raise KeyError(f"was written for entry {tag.get('entry') if isinstance(tag, dict) else '?'}, not "
+                           f"{path.stem}")
     except (RuntimeError, EOFError, OSError, KeyError, IndexError, TypeError, pickle.UnpicklingError) as e:
-        warnings.warn(f"statistics cache entry {path} was unreadable ({type(e).__name__}: {str(e)[:80]}): discarded, recomputing")
+        warnings.warn(f"statistics cache entry {path} was unreadable ({type(e).__name__}: {str(e)[:80]}): discarded, "
+                      f"recomputing")
         path.unlink(missing_ok=True); return False
     vars(acc).update(state); return True
 
@@ -180,43 +202,55 @@ def _store_stats(path: Path|None, acc):
     tmp = path.with_name(path.name + f'.{os.getpid()}.tmp')
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save([vars(acc), {'entry': path.stem}], tmp); os.replace(tmp, path)   # the entry's own key: a copied file is recognised
-    except (OSError, RuntimeError) as e:                # disk full, read-only: the statistics are measured, only not kept
+        # the entry's own key: a copied file is recognised
+        torch.save([vars(acc), {'entry': path.stem}], tmp); os.replace(tmp, path)
+    # disk full, read-only: the statistics are measured, only not kept
+    except (OSError, RuntimeError) as e:
         tmp.unlink(missing_ok=True)
-        warnings.warn(f"could not store statistics in {path.parent} ({str(e).splitlines()[0][:80]}): continuing without caching them "
+        warnings.warn(f"could not store statistics in {path.parent} ({str(e).splitlines()[0][:80]}): continuing "
+                      f"without caching them "
                       "(CNA_NB_STATS_CACHE=0 turns the cache off, CNA_NB_CACHE moves it)")
 
 # %% ../nbs/04_hooks.ipynb #c1f7ef27
 def site_modules(model, site: str) -> tuple[list, str, Callable|None]:
-    "The modules hooked for `site`, the hook kind, and what turns a hooked last-token state into the site's activations (None: as it is)."
+    """The modules hooked for `site`, the hook kind, and what turns a hooked last-token state into the site's
+    activations (None: as it is)."""
     if site == 'resid': return decoder_layers(model), 'out', None
     if site not in ('mlp', 'mlp_all'):
-        raise ValueError(f"site must be 'mlp' (MLP neurons), 'mlp_all' (MoE: every expert, routed or not) or 'resid' (residual stream after each layer), got {site!r}")
+        raise ValueError(f"site must be 'mlp' (MLP neurons), 'mlp_all' (MoE: every expert, routed or not) or 'resid' "
+                         f"(residual stream after each layer), got {site!r}")
     a, mods = get_arch(model), out_projs(model)
     if a.moe is None:
-        if site == 'mlp_all': raise ValueError(f"site 'mlp_all' (every expert, routed or not) is for mixture-of-experts models; this {model.config.model_type} model has dense MLPs: use site='mlp'")
+        if site == 'mlp_all':
+            raise ValueError(f"site 'mlp_all' (every expert, routed or not) is for mixture-of-experts models; this "
+                             f"{model.config.model_type} model has dense MLPs: use site='mlp'")
         return mods, 'pre', None
     neuron_layout(model)                                   # one MoE layout in every layer, or a clear error
     routing = 'routed' if site == 'mlp' else 'all'
-    return mods, 'pre', lambda j, x: moe_neurons(mods[j], a.moe, x, routing)   # MoE: block input -> every expert's neurons
+    # MoE: block input -> every expert's neurons
+    return mods, 'pre', lambda j, x: moe_neurons(mods[j], a.moe, x, routing)
 
 def cache_kw(module, cache) -> dict:
-    "The keyword that passes a key/value `cache` to `module.forward`: `cache` (transformers ≥ 5.24) or `past_key_values` (before)."
+    """The keyword that passes a key/value `cache` to `module.forward`: `cache` (transformers ≥ 5.24) or
+    `past_key_values` (before)."""
     params = inspect.signature(module.forward).parameters
     return {'cache' if 'cache' in params else 'past_key_values': cache}
 
 def out_cache(out):
-    "The key/value cache a forward pass returned (`cache` since transformers 5.24, `past_key_values` before), without the rename warning."
+    """The key/value cache a forward pass returned (`cache` since transformers 5.24, `past_key_values` before), without
+    the rename warning."""
     return out['cache'] if 'cache' in out.keys() else out['past_key_values']
 
 class Prefix:
-    "Key/value cache of the token prefix all prompts share (the chat template's system turn), computed once and expanded per batch."
+    """Key/value cache of the token prefix all prompts share (the chat template's system turn), computed once and
+    expanded per batch."""
     def __init__(self, model, ids: list[int]):
         from transformers import DynamicCache
         self.ids, self.config, self.kv, self._cache_cls = list(ids), model.config, None, DynamicCache
         if self.ids:
             with torch.no_grad():
-                pkv = out_cache(model.base_model(input_ids=torch.tensor([self.ids], device=input_device(model)), use_cache=True))
+                pkv = out_cache(model.base_model(input_ids=torch.tensor([self.ids], device=input_device(model)),
+                                                 use_cache=True))
             self.kv = [(l.keys, l.values) for l in pkv.layers]
     @classmethod
     def of(cls, model, seqs: list[list[int]], enabled: bool=True) -> 'Prefix':
@@ -226,16 +260,21 @@ class Prefix:
     def cache(self, batch: int):
         "A fresh cache holding the prefix for `batch` rows (expanded views: no copy until the rows diverge)."
         if self.kv is None: return self._cache_cls(config=self.config)
-        return self._cache_cls(ddp_cache_data=[(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k, v in self.kv], config=self.config)
+        return self._cache_cls(ddp_cache_data=[(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k,
+                                               v in self.kv], config=self.config)
 
 def _non_finite(x: torch.Tensor, idx: list[int]):
-    "Refuse activations holding NaN or inf, naming the first layer and prompt where they appear (every statistic would be NaN)."
+    """Refuse activations holding NaN or inf, naming the first layer and prompt where they appear (every statistic would
+    be NaN)."""
     b, l = [int(v) for v in (~torch.isfinite(x)).any(-1).nonzero()[0]]
-    raise ValueError(f"layer {l} gave non-finite activations (NaN or inf) for prompt {idx[b]}: the model's weights up to layer {l} hold "
-                     f"NaN/inf or overflow in this dtype — check them (all(p.isfinite().all() for p in model.parameters())) or load in float32")
+    raise ValueError(f"layer {l} gave non-finite activations (NaN or inf) for prompt {idx[b]}: the model's weights up "
+                     f"to layer {l} hold "
+                     f"NaN/inf or overflow in this dtype — check them (all(p.isfinite().all() for p in "
+                     f"model.parameters())) or load in float32")
 
 def _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progress, desc, prefix_cache):
-    "Feed every sequence's last-token activations at `mods` to `acc`, longest first, right-padded, after the shared prefix."
+    """Feed every sequence's last-token activations at `mods` to `acc`, longest first, right-padded, after the shared
+    prefix."""
     order, dev, pad = longest_first([len(x) for x in seqs]), input_device(model), pad_id(tok)
     grabbed, where = [None]*len(mods), {}
     def grab(j, h): grabbed[j] = h[where['rows'].to(h.device), where['last'].to(h.device)]
@@ -244,10 +283,12 @@ def _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progr
         for s in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
             idx = order[s:s+batch_size]
             suf = [seqs[i][P:] for i in idx]; T = len(suf[0])
-            ids = torch.tensor([x + [pad]*(T-len(x)) for x in suf], device=dev)              # right padding, after each last token
+            # right padding, after each last token
+            ids = torch.tensor([x + [pad]*(T-len(x)) for x in suf], device=dev)
             where.update(rows=torch.arange(len(idx)), last=torch.tensor([len(x)-1 for x in suf]))
             pos = (P + torch.arange(T, device=dev)).expand(len(idx), -1)
-            model.base_model(input_ids=ids, position_ids=pos, use_cache=bool(P), **cache_kw(model.base_model, prefix.cache(len(idx)) if P else None))
+            model.base_model(input_ids=ids, position_ids=pos, use_cache=bool(P), **cache_kw(model.base_model,
+                    prefix.cache(len(idx)) if P else None))
             acts = grabbed if transform is None else [transform(j, g) for j, g in enumerate(grabbed)]
             x = torch.stack([g.to('cpu', torch.float64) for g in acts], 1)   # [batch, n_layers, width]
             if not bool(torch.isfinite(x).all()): _non_finite(x, idx)
@@ -256,17 +297,21 @@ def _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progr
 @torch.no_grad()
 def capture(model, tok, prompts: list[str],
             acc=None, # an object with `.update(acts [batch, n_layers, width] float64, idx)`; default a new `MeanStats`
-            site: str='mlp', # 'mlp' = input of the MLP output projection (MoE: of every routed expert); 'mlp_all' (MoE: every expert); 'resid' = decoder-layer output
+            site: str='mlp',
+            # 'mlp' = input of the MLP output projection (MoE: of every routed expert); 'mlp_all' (MoE: every expert);
+            # 'resid' = decoder-layer output
             fmt: PromptFormat|None=None, batch_size: int=16, progress: bool=True, desc: str='capture',
             prefix_cache: bool=True, # run the prompts' shared token prefix once and reuse its key/value cache
-            cache: bool=True, # load/store finished statistics on disk (accumulators with a `cache_key`, unhooked model only)
+            cache: bool=True,
+            # load/store finished statistics on disk (accumulators with a `cache_key`, unhooked model only)
            ):
     "Run `prompts` through `model` and feed last-token activations of every layer to `acc`; returns `acc`."
     if prompts is None or not len(prompts): raise ValueError("capture needs at least one prompt")
     check_counts(batch_size=batch_size)
     acc, fmt = MeanStats() if acc is None else acc, as_format(fmt)
     mods, kind, transform = site_modules(model, site)
-    texts = fmt.texts(tok, prompts)                    # formatted once: the cache key and the tokens come from the same texts
+    # formatted once: the cache key and the tokens come from the same texts
+    texts = fmt.texts(tok, prompts)
     path = stats_path(model, texts, site, acc) if cache else None
     if _load_stats(path, acc): return acc
     seqs = token_ids(tok, texts, special=not fmt.uses_chat(tok))
@@ -275,7 +320,8 @@ def capture(model, tok, prompts: list[str],
         if path is not None:
             try: held.enter_context(file_lock(path, what='statistics cache entry'))
             except OSError as e:                       # a read-only or full cache folder: measure without it
-                warnings.warn(f"statistics cache {path.parent} is not writable ({e.strerror or e}): capturing without it "
+                warnings.warn(f"statistics cache {path.parent} is not writable ({e.strerror or e}): capturing without "
+                              f"it "
                               "(CNA_NB_STATS_CACHE=0 turns the cache off, CNA_NB_CACHE moves it)")
                 path = None
         if _load_stats(path, acc): return acc          # another process computed it while we waited

@@ -19,14 +19,17 @@ __all__ = ['KINDS', 'neuron_index', 'steer', 'default_layer', 'layer_list', 'caa
 # %% ../nbs/08_interventions.ipynb #e1d9ddc0
 def _whole(v, what: str) -> int:
     "`v` as an int when it is a whole number (1.7 is refused, not truncated to 1)."
-    if isinstance(v, (bool, str)) or v is None or not float(v).is_integer(): raise ValueError(f"{what} index must be a whole number, got {v!r}")
+    if isinstance(v, (bool, str)) or v is None or not float(v).is_integer():
+        raise ValueError(f"{what} index must be a whole number, got {v!r}")
     return int(v)
 
 def neuron_index(model, neurons) -> dict[int, torch.Tensor]:
-    "Normalise `neurons` (a Circuit, {layer: [neuron, …]}, or [(layer, neuron), …]) to {layer: LongTensor}, checked against the model."
+    """Normalise `neurons` (a Circuit, {layer: [neuron, …]}, or [(layer, neuron), …]) to {layer: LongTensor}, checked
+    against the model."""
     L, N = neuron_shape(model)
     if neurons is None or isinstance(neurons, (str, bytes, int, float)):
-        raise TypeError(f"neurons must be a Circuit, {{layer: [neuron, …]}} or [(layer, neuron), …], got {neurons!r:.60}")
+        raise TypeError(f"neurons must be a Circuit, {{layer: [neuron, …]}} or [(layer, neuron), …], got "
+                        f"{neurons!r:.60}")
     if hasattr(neurons, 'check_shape'): neurons.check_shape((L, N))
     if hasattr(neurons, 'by_layer'): neurons = neurons.by_layer()
     if not isinstance(neurons, dict):
@@ -39,10 +42,12 @@ def neuron_index(model, neurons) -> dict[int, torch.Tensor]:
     for l, ns in neurons.items():
         raw = torch.as_tensor(ns).reshape(-1)
         if raw.is_floating_point() and len(raw) and not bool((raw == raw.round()).all()):
-            raise ValueError(f"neuron indices in layer {l} must be whole numbers, got {raw[raw != raw.round()][0].item()}")
+            raise ValueError(f"neuron indices in layer {l} must be whole numbers, got "
+                             f"{raw[raw != raw.round()][0].item()}")
         ns, l = raw.to(torch.long), _whole(l, 'layer')
         if not 0 <= int(l) < L: raise ValueError(f"layer {l} out of range: this model has {L} layers (0..{L-1})")
-        if len(ns) and (ns.min() < 0 or ns.max() >= N): raise ValueError(f"neuron index out of range in layer {l}: this model has {N} neurons per layer")
+        if len(ns) and (ns.min() < 0 or ns.max() >= N):
+            raise ValueError(f"neuron index out of range in layer {l}: this model has {N} neurons per layer")
         if len(ns): out[int(l)] = torch.unique(ns)
     return out
 
@@ -57,7 +62,8 @@ def _write_back(w, cols, orig):
     with torch.no_grad(): w[cols] = orig
 
 def _restore(saved: list):
-    """Write every saved column back, last first. An exception raised mid-way (Ctrl-C) does not stop it: writing a column twice is
+    """Write every saved column back, last first. An exception raised mid-way (Ctrl-C) does not stop it: writing a
+    column twice is
     harmless, so the write is retried until all are back, and the first exception is raised after."""
     pending, caught = list(saved), None
     while pending:
@@ -65,7 +71,8 @@ def _restore(saved: list):
             while pending: _write_back(*pending[-1]); pending.pop()
         except BaseException as e:
             caught = caught or e
-            if not isinstance(e, KeyboardInterrupt): pending.pop()   # a write that fails by itself would fail again: go on with the rest
+            if not isinstance(e, KeyboardInterrupt):
+                pending.pop()   # a write that fails by itself would fail again: go on with the rest
     if caught is not None: raise caught
 
 @contextlib.contextmanager
@@ -87,14 +94,21 @@ def _baked(model, index: dict, m: float):
 def steer(model, neurons, # a Circuit, {layer: [neuron, …]} or [(layer, neuron), …]
           m: float=0.0, # multiplier: 0 ablates, 1 = baseline, >1 amplifies
           method: str='hook', # 'hook' (scale activations) or 'weights' (scale output-projection columns)
-          toward: torch.Tensor|None=None, # [n_layers, n_neurons]: scale each neuron's distance to this value instead of to 0 (mean-patching)
+          toward: torch.Tensor|None=None,
+          # [n_layers, n_neurons]: scale each neuron's distance to this value instead of to 0 (mean-patching)
          ):
-    "Context manager: scale the chosen MLP neurons by `m` (x ← m·x, or x ← v + m·(x − v) toward `toward`) in every forward pass; undone on exit."
+    """Context manager: scale the chosen MLP neurons by `m` (x ← m·x, or x ← v + m·(x − v) toward `toward`) in every
+    forward pass; undone on exit."""
     if method not in ('hook', 'weights'): raise ValueError(f"method must be 'hook' or 'weights', got {method!r}")
     if toward is not None:
-        if method == 'weights': raise ValueError("toward= (patching toward fixed values) adds a constant, which output-projection weights cannot hold: use method='hook'")
-        if get_arch(model).moe is not None: raise ValueError("toward= (mean-patching) is implemented for dense MLPs only; on an MoE model use m alone")
-        if tuple(toward.shape) != neuron_shape(model): raise ValueError(f"toward must have shape {neuron_shape(model)} (n_layers, n_neurons), got {tuple(toward.shape)}")
+        if method == 'weights':
+            raise ValueError("toward= (patching toward fixed values) adds a constant, which output-projection weights "
+                             "cannot hold: use method='hook'")
+        if get_arch(model).moe is not None:
+            raise ValueError("toward= (mean-patching) is implemented for dense MLPs only; on an MoE model use m alone")
+        if tuple(toward.shape) != neuron_shape(model):
+            raise ValueError(f"toward must have shape {neuron_shape(model)} (n_layers, n_neurons), got "
+                             f"{tuple(toward.shape)}")
     if isinstance(m, (bool, str)) or m is None or not math.isfinite(float(m)):
         raise ValueError(f"m must be a finite number (0 ablates, 1 = baseline, >1 amplifies), got {m!r}")
     m, index = float(m), neuron_index(model, neurons)
@@ -128,14 +142,16 @@ def _moe_plan(model, index: dict) -> tuple:
 
 @contextlib.contextmanager
 def _moe_baked(model, index: dict, m: float):
-    "Scale the output columns of the chosen expert units (and shared-expert units) by `m`; the original columns are written back on exit."
+    """Scale the output columns of the chosen expert units (and shared-expert units) by `m`; the original columns are
+    written back on exit."""
     arch, blocks, plan = _moe_plan(model, index)
     saved = []
     try:
         for l, (experts, shared) in plan.items():
             ex = part(blocks[l], arch.experts)
             targets = [(ex.down_proj, lambda u, e=e: down_columns(ex, e, u), u) for e, u in experts.items()]
-            if len(shared): targets.append((part(blocks[l], arch.shared).down_proj.weight, lambda u: (slice(None), u), shared))
+            if len(shared):
+                targets.append((part(blocks[l], arch.shared).down_proj.weight, lambda u: (slice(None), u), shared))
             for w, cols_of, u in targets:
                 if w.device.type == 'meta': raise ValueError("weights are offloaded (meta device): use method='hook'")
                 cols = cols_of(u.to(w.device))
@@ -146,26 +162,33 @@ def _moe_baked(model, index: dict, m: float):
 
 @contextlib.contextmanager
 def _moe_hooked(model, index: dict, m: float):
-    "Hooks: add (m − 1) × the routed contribution of the chosen expert units to each experts call; scale shared-expert units on input."
+    """Hooks: add (m − 1) × the routed contribution of the chosen expert units to each experts call; scale shared-expert
+    units on input."""
     arch, blocks, plan = _moe_plan(model, index)
     layers = list(plan)
     exs = [part(blocks[l], arch.experts) for l in layers]
     if any(getattr(ex, 'has_post_expert_norm', False) for ex in exs):
-        raise ValueError("these experts normalise their output, so a unit's effect is not additive: use method='weights'")
+        raise ValueError("these experts normalise their output, so a unit's effect is not additive: use "
+                         "method='weights'")
     def fix(j, out, args):
-        if len(args) < 3: raise ValueError("the experts were called without (hidden_states, top_k_index, top_k_weights) as positional inputs: use method='weights'")
+        if len(args) < 3:
+            raise ValueError("the experts were called without (hidden_states, top_k_index, top_k_weights) as "
+                             "positional inputs: use method='weights'")
         x, top_idx, top_w = args[0], args[1], args[2]
         ex, out = exs[j], out.clone()
         for e, u in plan[layers[j]][0].items():
-            rows, k = torch.where(top_idx == e)                                   # tokens routed to expert e, and in which slot
+            # tokens routed to expert e, and in which slot
+            rows, k = torch.where(top_idx == e)
             if not len(rows): continue
             u = u.to(x.device)
             a = expert_acts(ex, x[rows], e)[:, u]                                 # [tokens, units]
-            w_u = ex.down_proj[down_columns(ex, e, u)]                            # [units, d] (transposed layout) or [d, units]
+            # [units, d] (transposed layout) or [d, units]
+            w_u = ex.down_proj[down_columns(ex, e, u)]
             contrib = a @ (w_u if ex.is_transposed else w_u.T)                    # [tokens, d]
             out.index_add_(0, rows, ((m - 1) * contrib * top_w[rows, k, None]).to(out.dtype))
         return out
-    sh = [(j, part(blocks[l], arch.shared).down_proj, plan[l][1]) for j, l in enumerate(layers) if arch.shared and len(plan[l][1])]
+    sh = [(j, part(blocks[l], arch.shared).down_proj, plan[l][1]) for j, l in enumerate(layers) if arch.shared
+          and len(plan[l][1])]
     def scale(j, h):
         h = h.clone(); h[..., sh[j][2].to(h.device)] *= m; return h
     with hooks_on(exs, fix, 'call'), hooks_on([s[1] for s in sh], scale, 'pre'): yield
@@ -178,13 +201,15 @@ def default_layer(model) -> int:
 def layer_list(model, layers) -> list[int]:
     "`layers` (None = the middle layer, an int, a list, or 'all') as a checked list of layer indices."
     L = neuron_shape(model)[0]
-    layers = [default_layer(model)] if layers is None else (list(range(L)) if layers == 'all' else [layers] if isinstance(layers, int) else list(layers))
+    layers = [default_layer(model)] if layers is None else (list(range(L)) if layers == 'all' else [layers]
+                                                            if isinstance(layers, int) else list(layers))
     for l in layers:
         if not 0 <= int(l) < L: raise ValueError(f"layer {l} out of range: this model has {L} layers (0..{L-1})")
     return [int(l) for l in layers]
 
 def _check_alpha(alpha) -> float:
-    if not math.isfinite(float(alpha)): raise ValueError(f"alpha must be a finite number (0 = unsteered, 1 = maximum), got {alpha!r}")
+    if not math.isfinite(float(alpha)):
+        raise ValueError(f"alpha must be a finite number (0 = unsteered, 1 = maximum), got {alpha!r}")
     return float(alpha)
 
 @contextlib.contextmanager
@@ -195,9 +220,12 @@ def caa_steer(model, rc: ResidualContrast, alpha: float=1.0, # 0 = unsteered …
     "Context manager: add −α·λ_l·v_l to the residual stream after each chosen layer, at every position; undone on exit."
     alpha = _check_alpha(alpha)
     want = (neuron_shape(model)[0], model.get_input_embeddings().weight.shape[1])
-    if tuple(rc.diff.shape) != want: raise ValueError(f"this contrast has shape {tuple(rc.diff.shape)} (layers, d_model), the model needs {want}: compute it on this model")
+    if tuple(rc.diff.shape) != want:
+        raise ValueError(f"this contrast has shape {tuple(rc.diff.shape)} (layers, d_model), the model needs {want}: "
+                         f"compute it on this model")
     ls, cache = layer_list(model, layers), {}
-    adds = [(-alpha * strength * float(rc.rms[l]) / float(rc.diff[l].norm())) * rc.diff[l] for l in ls]   # [d_model] float64 each
+    # [d_model] float64 each
+    adds = [(-alpha * strength * float(rc.rms[l]) / float(rc.diff[l].norm())) * rc.diff[l] for l in ls]
     def add(j, h): return h + cache.setdefault((j, h.device, h.dtype), adds[j].to(h.device, h.dtype))
     mods = decoder_layers(model)
     with _steering(model), hooks_on([mods[l] for l in ls], add, 'out'): yield model
@@ -210,12 +238,14 @@ def direction_ablation(model, direction: torch.Tensor, # [d_model]; normalised h
     "Context manager: h ← h − α (h·r̂) r̂ at the embedding output and after every decoder layer; undone on exit."
     alpha = _check_alpha(alpha)
     d = model.get_input_embeddings().weight.shape[1]
-    if direction.shape != (d,): raise ValueError(f"direction must have shape ({d},) for this model, got {tuple(direction.shape)}")
+    if direction.shape != (d,):
+        raise ValueError(f"direction must have shape ({d},) for this model, got {tuple(direction.shape)}")
     r64, cache = direction.double() / direction.double().norm(), {}
     def project_out(j, h):
         r = cache.setdefault((h.device, h.dtype), r64.to(h.device, h.dtype))
         return h - alpha * (h @ r)[..., None] * r
-    with _steering(model), hooks_on([model.get_input_embeddings()] + decoder_layers(model), project_out, 'out'): yield model
+    with _steering(model), hooks_on([model.get_input_embeddings()] + decoder_layers(model), project_out, 'out'):
+        yield model
 
 # %% ../nbs/08_interventions.ipynb #b05f5ff3
 _NEURON_KINDS, _RESID_KINDS = ('cna', 'random'), ('caa', 'dirablate')
@@ -224,17 +254,21 @@ KINDS = ('baseline',) + _NEURON_KINDS + _RESID_KINDS + ('custom',)
 def _digest(*parts) -> str:
     h = hashlib.sha256()
     for p in parts:
-        if isinstance(p, torch.Tensor): p = p.detach().cpu().contiguous(); h.update(str((p.dtype, tuple(p.shape))).encode()); h.update(p.numpy().tobytes())
+        if isinstance(p, torch.Tensor):
+            p = p.detach().cpu().contiguous(); h.update(str((p.dtype,
+                                                             tuple(p.shape))).encode()); h.update(p.numpy().tobytes())
         else: h.update(repr(p).encode())
         h.update(b'\x1f')
     return h.hexdigest()[:16]
 
 @dataclass(frozen=True, eq=False)
 class Condition:
-    "One experimental condition: kind, strength α (m = 1 − α for neurons), target, options, label; `apply(model)` steers, `id` identifies."
+    """One experimental condition: kind, strength α (m = 1 − α for neurons), target, options, label; `apply(model)`
+    steers, `id` identifies."""
     kind: str
     alpha: float = 0.0
-    target: object = None          # Circuit (cna, random), ResidualContrast (caa, dirablate), a direction tensor, or a factory (custom)
+    # Circuit (cna, random), ResidualContrast (caa, dirablate), a direction tensor, or a factory (custom)
+    target: object = None
     options: tuple = ()            # sorted (name, value) pairs: method, layers, strength, direction_layer, seed, key
     label: str = ''
 
@@ -271,32 +305,46 @@ def _label(kind, alpha) -> str:
 def _by_sign(circuit, sign: str|None):
     "The circuit's neurons with δ > 0 ('positive') or δ < 0 ('negative'), or all of them (None)."
     if sign is None: return circuit
-    if sign not in ('positive', 'negative'): raise ValueError(f"sign must be None, 'positive' (δ > 0 only) or 'negative' (δ < 0 only), got {sign!r}")
+    if sign not in ('positive', 'negative'):
+        raise ValueError(f"sign must be None, 'positive' (δ > 0 only) or 'negative' (δ < 0 only), got {sign!r}")
     keep = circuit.deltas > 0 if sign == 'positive' else circuit.deltas < 0
-    if not bool(keep.any()): raise ValueError(f"this circuit has no neuron with δ {'>' if sign == 'positive' else '<'} 0: sign={sign!r} selects nothing")
+    if not bool(keep.any()):
+        raise ValueError(f"this circuit has no neuron with δ {'>' if sign == 'positive' else '<'} 0: sign={sign!r} "
+                         f"selects nothing")
     return circuit.select(keep, f"δ {'>' if sign == 'positive' else '<'} 0")
 
 def _toward(circuit, toward) -> tuple|None:
-    "(layer, neuron, value) for every neuron of `circuit`, read from `toward` [n_layers, n_neurons] (e.g. the benign mean)."
+    """(layer, neuron, value) for every neuron of `circuit`, read from `toward` [n_layers, n_neurons] (e.g. the benign
+    mean)."""
     if toward is None: return None
     t = torch.as_tensor(toward).double()
-    if tuple(t.shape) != tuple(circuit.shape): raise ValueError(f"toward must have the circuit's shape {tuple(circuit.shape)} (e.g. contrast.neg.mean), got {tuple(t.shape)}")
+    if tuple(t.shape) != tuple(circuit.shape):
+        raise ValueError(f"toward must have the circuit's shape {tuple(circuit.shape)} (e.g. contrast.neg.mean), got "
+                         f"{tuple(t.shape)}")
     return tuple((int(l), int(n), float(t[l, n])) for l, n in zip(circuit.layers, circuit.neurons))
 
 def _neuron_condition(kind, circuit, m, alpha, method, label, **opts) -> Condition:
-    if (m is None) == (alpha is None): raise ValueError("give exactly one of m (0 ablates, 1 = baseline) or alpha (m = 1 − alpha)")
-    if not isinstance(circuit, Circuit): raise TypeError(f"{kind} needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
+    if (m is None) == (alpha is None):
+        raise ValueError("give exactly one of m (0 ablates, 1 = baseline) or alpha (m = 1 − alpha)")
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"{kind} needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
     a = 1 - float(m) if alpha is None else float(alpha)
-    if not math.isfinite(a): raise ValueError(f"m must be a finite number (0 ablates, 1 = baseline, >1 amplifies), got {m if alpha is None else alpha!r}")
+    if not math.isfinite(a):
+        raise ValueError(f"m must be a finite number (0 ablates, 1 = baseline, >1 amplifies), got "
+                         f"{m if alpha is None else alpha!r}")
     if method not in ('hook', 'weights'): raise ValueError(f"method must be 'hook' or 'weights', got {method!r}")
     opts = {k: v for k, v in opts.items() if v is not None}
-    if 'toward' in opts and method != 'hook': raise ValueError("toward= (patching toward fixed values) needs method='hook'")
-    extra = (f", δ {'>' if opts['sign'] == 'positive' else '<'} 0 only" if 'sign' in opts else '') + (', patched' if 'toward' in opts else '')
-    return Condition(kind, a, circuit, tuple(sorted(dict(method=method, **opts).items())), label or _label(kind, a) + extra)
+    if 'toward' in opts and method != 'hook':
+        raise ValueError("toward= (patching toward fixed values) needs method='hook'")
+    extra = (f", δ {'>' if opts['sign'] == 'positive' else '<'} 0 only" if 'sign' in opts else '') + (', patched'
+            if 'toward' in opts else '')
+    return Condition(kind, a, circuit, tuple(sorted(dict(method=method, **opts).items())), label or _label(kind,
+            a) + extra)
 
 def _resid_condition(kind, target, alpha, label, **opts) -> Condition:
     a = _check_alpha(alpha)
-    return Condition(kind, a, target, tuple(sorted((k, v) for k, v in opts.items() if v is not None)), label or _label(kind, a))
+    return Condition(kind, a, target, tuple(sorted((k, v) for k, v in opts.items() if v is not None)), label
+                     or _label(kind, a))
 
 # %% ../nbs/08_interventions.ipynb #caac0e6e
 def _baseline(label: str='baseline') -> Condition:
@@ -305,20 +353,25 @@ def _baseline(label: str='baseline') -> Condition:
 
 def _cna(circuit: Circuit, m: float|None=None, alpha: float|None=None, method: str='hook', label: str='',
          sign: str|None=None, # None = every neuron; 'positive' = only δ > 0; 'negative' = only δ < 0
-         toward: torch.Tensor|None=None, # [n_layers, n_neurons]: scale toward these values instead of 0 (m = 0 sets them, e.g. contrast.neg.mean)
+         toward: torch.Tensor|None=None,
+         # [n_layers, n_neurons]: scale toward these values instead of 0 (m = 0 sets them, e.g. contrast.neg.mean)
         ) -> Condition:
     "Scale `circuit`'s neurons by m (or α, m = 1 − α)."
-    if not isinstance(circuit, Circuit): raise TypeError(f"cna needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"cna needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
     c = _by_sign(circuit, sign)
     return _neuron_condition('cna', c, m, alpha, method, label, sign=sign, toward=_toward(c, toward))
 
 def _random(circuit: Circuit, m: float|None=None, alpha: float|None=None, seed: int=0,
             exclude: torch.Tensor|None=None, # bool [n_layers, n_neurons] the control avoids too (universal neurons)
             method: str='hook', label: str='', sign: str|None=None, toward: torch.Tensor|None=None) -> Condition:
-    "Scale a random control with `circuit`'s per-layer counts, disjoint from it, by m (`sign`, `toward`: as for `cna`, matched to that subset)."
-    if not isinstance(circuit, Circuit): raise TypeError(f"random needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
+    """Scale a random control with `circuit`'s per-layer counts, disjoint from it, by m (`sign`, `toward`: as for `cna`,
+    matched to that subset)."""
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"random needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
     c = _by_sign(circuit, sign)
-    if sign is not None:                                   # a sign-split control avoids the whole circuit, not only its half
+    # a sign-split control avoids the whole circuit, not only its half
+    if sign is not None:
         taken = torch.zeros(circuit.shape, dtype=torch.bool); taken[circuit.layers, circuit.neurons] = True
         exclude = taken if exclude is None else taken | exclude
     r = random_circuit(c, seed=seed, exclude=exclude)
@@ -326,20 +379,25 @@ def _random(circuit: Circuit, m: float|None=None, alpha: float|None=None, seed: 
 
 def _caa(rc: ResidualContrast, alpha: float=1.0, layers=None, strength: float=1.0, label: str='') -> Condition:
     "Add −α·λ·v after the chosen layer(s) (default the middle one)."
-    if not isinstance(rc, ResidualContrast): raise TypeError(f"caa needs a ResidualContrast (from residual_contrast), got {type(rc).__name__}")
+    if not isinstance(rc, ResidualContrast):
+        raise TypeError(f"caa needs a ResidualContrast (from residual_contrast), got {type(rc).__name__}")
     if layers is not None and not isinstance(layers, (int, str)): layers = tuple(int(l) for l in layers)
     return _resid_condition('caa', rc, alpha, label, layers=layers, strength=float(strength))
 
 def _dirablate(rc: ResidualContrast, alpha: float=1.0, direction_layer: int|None=None, label: str='') -> Condition:
-    "Project α × the direction v̂ of `direction_layer` (default the middle layer) out of the residual stream everywhere."
-    if not isinstance(rc, ResidualContrast): raise TypeError(f"dirablate needs a ResidualContrast (from residual_contrast), got {type(rc).__name__}")
+    """Project α × the direction v̂ of `direction_layer` (default the middle layer) out of the residual stream
+    everywhere."""
+    if not isinstance(rc, ResidualContrast):
+        raise TypeError(f"dirablate needs a ResidualContrast (from residual_contrast), got {type(rc).__name__}")
     return _resid_condition('dirablate', rc, alpha, label, direction_layer=direction_layer)
 
 def _custom(label: str, factory: Callable, # factory(model) -> context manager
             key: str, # identity: change it whenever the factory's effect changes
            ) -> Condition:
     "Any context manager as a condition (your own intervention); `key` stands for what it does in the condition's id."
-    if not callable(factory): raise TypeError("factory must be a callable model -> context manager, e.g. lambda model: steer(model, circuit, 0)")
+    if not callable(factory):
+        raise TypeError("factory must be a callable model -> context manager, e.g. lambda model: steer(model, "
+                        "circuit, 0)")
     return Condition('custom', 0.0, factory, (('key', str(key)),), label)
 
 Condition.baseline, Condition.cna, Condition.random = staticmethod(_baseline), staticmethod(_cna), staticmethod(_random)
@@ -357,7 +415,8 @@ def _apply(self: Condition, model):
             for l, n, v in o['toward']: toward[l, n] = v
         return steer(model, self.target, self.m, o.get('method', 'hook'), toward=toward)
     if self.kind == 'caa':
-        layers = o.get('layers'); layers = list(layers) if isinstance(layers, tuple) else layers   # None, an int, 'all' or a tuple
+        # None, an int, 'all' or a tuple
+        layers = o.get('layers'); layers = list(layers) if isinstance(layers, tuple) else layers
         return caa_steer(model, self.target, self.alpha, layers, o.get('strength', 1.0))
     if self.kind == 'dirablate':
         r = self.target.direction(default_layer(model) if o.get('direction_layer') is None else o['direction_layer'])
@@ -378,7 +437,8 @@ def parse_spec(spec: str) -> tuple[str, str|None, float|None]:
     var, _, val = rest.partition('=')
     ok = {'cna': ('m', 'alpha'), 'random': ('m', 'alpha'), 'caa': ('alpha', 'α'), 'dirablate': ('alpha', 'α')}
     if kind not in ok or var not in ok[kind] or not val:
-        raise ValueError(f"unknown condition {spec!r}: write baseline, cna:m=<m>, random:m=<m>, caa:alpha=<α> or dirablate:alpha=<α> "
+        raise ValueError(f"unknown condition {spec!r}: write baseline, cna:m=<m>, random:m=<m>, caa:alpha=<α> or "
+                         f"dirablate:alpha=<α> "
                          "(m = 1 − α: m=0 ablates, m=1 is the baseline)")
     try: v = float(val)
     except ValueError: raise ValueError(f"condition {spec!r}: {val!r} is not a number") from None
@@ -390,8 +450,10 @@ def parse_condition(spec: str, circuit: Circuit|None=None, rc: ResidualContrast|
     "A `Condition` from its written form, given the circuit and residual contrast it acts on."
     kind, var, v = parse_spec(spec)
     if kind == 'baseline': return Condition.baseline()
-    if kind in _NEURON_KINDS and circuit is None: raise ValueError(f"{spec!r} needs a circuit (--circuit, from `cna discover` or `cna run`)")
-    if kind in _RESID_KINDS and rc is None: raise ValueError(f"{spec!r} needs a residual contrast (positive and negative prompts)")
+    if kind in _NEURON_KINDS and circuit is None:
+        raise ValueError(f"{spec!r} needs a circuit (--circuit, from `cna discover` or `cna run`)")
+    if kind in _RESID_KINDS and rc is None:
+        raise ValueError(f"{spec!r} needs a residual contrast (positive and negative prompts)")
     if kind == 'cna': return Condition.cna(circuit, **{var: v})
     if kind == 'random': return Condition.random(circuit, seed=seed, exclude=exclude, **{var: v})
     return (Condition.caa if kind == 'caa' else Condition.dirablate)(rc, alpha=v)

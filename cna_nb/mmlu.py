@@ -22,9 +22,11 @@ __all__ = ['LETTERS', 'mmlu_question', 'mmlu_texts', 'letter_token_ids', 'mmlu_e
 LETTERS = 'ABCD'
 
 def mmlu_question(row) -> str:
-    "The user message for one MMLU row: subject line, question, the four options, and the instruction to answer with a letter."
+    """The user message for one MMLU row: subject line, question, the four options, and the instruction to answer with a
+    letter."""
     opts = '\n'.join(f"{L}. {str(row['answer_' + L.lower()]).strip()}" for L in LETTERS)
-    return (f"The following is a multiple choice question about {row['topic']}.\n\n{str(row['question']).strip()}\n{opts}\n"
+    return (f"The following is a multiple choice question about "
+            f"{row['topic']}.\n\n{str(row['question']).strip()}\n{opts}\n"
             "Answer with the letter of the correct option only.")
 
 def mmlu_texts(tok, questions: pd.DataFrame, k_shot: int=0, fmt: PromptFormat|None=None) -> list[str]:
@@ -37,13 +39,18 @@ def mmlu_texts(tok, questions: pd.DataFrame, k_shot: int=0, fmt: PromptFormat|No
         ex = [r._asdict() for r in shots.get_group(row['topic']).head(k_shot).itertuples(index=False)] if k_shot else []
         if chat:
             sys_msg = [{'role': 'system', 'content': fmt.system}] if fmt.system else []
-            msgs = [m for e in ex for m in ({'role': 'user', 'content': mmlu_question(e)}, {'role': 'assistant', 'content': e['correct_answer']})]
-            texts.append(tok.apply_chat_template(sys_msg + msgs + [{'role': 'user', 'content': mmlu_question(row)}], tokenize=False, add_generation_prompt=True))
-        else: texts.append(''.join(f"{mmlu_question(e)}\nAnswer: {e['correct_answer']}\n\n" for e in ex) + mmlu_question(row) + "\nAnswer:")
+            msgs = [m for e in ex for m in ({'role': 'user', 'content': mmlu_question(e)}, {'role': 'assistant',
+                    'content': e['correct_answer']})]
+            texts.append(tok.apply_chat_template(sys_msg + msgs + [{'role': 'user', 'content': mmlu_question(row)}],
+                                                 tokenize=False, add_generation_prompt=True))
+        else:
+            texts.append(''.join(f"{mmlu_question(e)}\nAnswer: {e['correct_answer']}\n\n"
+                                 for e in ex) + mmlu_question(row) + "\nAnswer:")
     return texts
 
 def letter_token_ids(tok, chat: bool) -> list[int]:
-    "Token ids of the answer letters A–D as the model would write them next (' A' after 'Answer:', 'A' at the start of a chat reply)."
+    """Token ids of the answer letters A–D as the model would write them next (' A' after 'Answer:', 'A' at the start of
+    a chat reply)."""
     return option_token_ids(tok, LETTERS, chat)
 
 # %% ../nbs/13_mmlu.ipynb #d97881e1
@@ -53,7 +60,8 @@ def mmlu_eval(model, tok, questions: pd.DataFrame|None=None, # default: the ship
               k_shot: int=0, batch_size: int=8, fmt: PromptFormat|None=None,
               out: str|Path|None=None, # JSONL file: rows are written as they come and a rerun resumes
               progress: bool=True) -> pd.DataFrame:
-    "One row per question × condition: prompt_id, topic, answer, pred, correct, p_answer (right letter's share among A–D), p_letters (mass on A–D)."
+    """One row per question × condition: prompt_id, topic, answer, pred, correct, p_answer (right letter's share among
+    A–D), p_letters (mass on A–D)."""
     q = load_mmlu() if questions is None else questions.reset_index(drop=True)
     conditions, fmt = check_conditions(conditions or [Condition.baseline()], model), as_format(fmt)
     texts, chat = mmlu_texts(tok, q, k_shot, fmt), fmt.uses_chat(tok)
@@ -64,23 +72,28 @@ def mmlu_eval(model, tok, questions: pd.DataFrame|None=None, # default: the ship
         pol = OptionScores(ids)
         decode(model, [seqs[i] for i in idx], Prefix(model, []), pol, 1, pad_id(tok))
         p = torch.softmax(pol.lp, -1)
-        return [dict(prompt_id=i, prompt_hash=keys[i], condition=c.label, condition_id=c.id, topic=q.topic[i], answer=q.correct_answer[i],
-                     pred=LETTERS[int(pol.lp[j].argmax())], p_answer=float(p[j, LETTERS.index(q.correct_answer[i])]), p_letters=float(pol.lp[j].exp().sum()),
+        return [dict(prompt_id=i, prompt_hash=keys[i], condition=c.label, condition_id=c.id, topic=q.topic[i],
+                     answer=q.correct_answer[i],
+                     pred=LETTERS[int(pol.lp[j].argmax())], p_answer=float(p[j, LETTERS.index(q.correct_answer[i])]),
+                     p_letters=float(pol.lp[j].exp().sum()),
                      **{f'lp_{L}': float(pol.lp[j, k]) for k, L in enumerate(LETTERS)}) for j, i in enumerate(idx)]
     with ResultsFile.open(out, meta) as store:
         check_resumed(store, conditions, keys)
-        run_conditions(model, conditions, longest_first([len(s) for s in seqs]), store, work, batch_size=batch_size, progress=progress, desc='MMLU ')
+        run_conditions(model, conditions, longest_first([len(s) for s in seqs]), store, work, batch_size=batch_size,
+                       progress=progress, desc='MMLU ')
         df = collect(store, conditions, len(q))
     return df.assign(correct=df.pred == df.answer).reset_index(drop=True)
 
 def calibrated_correct(df: pd.DataFrame) -> pd.Series:
-    "Correctness after removing each condition's letter prior: argmax of lp_X − mean lp_X over that condition's questions."
+    """Correctness after removing each condition's letter prior: argmax of lp_X − mean lp_X over that condition's
+    questions."""
     lp = df[[f'lp_{L}' for L in LETTERS]]
     centred = lp - lp.groupby(df.condition).transform('mean')
     return pd.Series(np.array(list(LETTERS))[centred.to_numpy().argmax(1)], index=df.index) == df.answer
 
 def mmlu_accuracy(df: pd.DataFrame, by_subject: bool=False,
-                  calibrated: bool=False, # also report accuracy with each letter's prior removed (see `calibrated_correct`)
+                  calibrated: bool=False,
+                  # also report accuracy with each letter's prior removed (see `calibrated_correct`)
                  ) -> pd.DataFrame:
     "Accuracy with a 95% bootstrap CI per condition (and per subject)."
     keys = ['condition', 'topic'] if by_subject else ['condition']
@@ -92,5 +105,6 @@ def mmlu_accuracy(df: pd.DataFrame, by_subject: bool=False,
             clo, chi = bootstrap_ci(g.correct_cal.to_numpy(dtype=float))
             cal = {'acc_calibrated': g.correct_cal.mean(), 'cal_lo': clo, 'cal_hi': chi}
         else: cal = {}
-        out.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), 'n': len(g), 'accuracy': g.correct.mean(), 'acc_lo': lo, 'acc_hi': hi, **cal})
+        out.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), 'n': len(g),
+                    'accuracy': g.correct.mean(), 'acc_lo': lo, 'acc_hi': hi, **cal})
     return pd.DataFrame(out)

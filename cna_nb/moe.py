@@ -15,9 +15,11 @@ __all__ = ['MoEArch', 'part', 'MoELayout', 'moe_layout', 'expert_acts', 'routed'
 @dataclass(frozen=True)
 class MoEArch:
     "Where an MoE block keeps its fused experts, its router and its shared expert (attribute paths from the block)."
-    experts: str = 'experts'    # fused experts: 3-D gate_up_proj / down_proj (transformers' `use_experts_implementation` layout)
+    # fused experts: 3-D gate_up_proj / down_proj (transformers' `use_experts_implementation` layout)
+    experts: str = 'experts'
     router: str = 'gate'        # router(x [n, d_model]) -> (logits, scores [n, top_k], indices [n, top_k])
-    shared: str|None = None     # a shared-expert MLP (gate_proj, up_proj, down_proj, act_fn) that sees every token, if the family has one
+    # a shared-expert MLP (gate_proj, up_proj, down_proj, act_fn) that sees every token, if the family has one
+    shared: str|None = None
 
 def part(block, path: str):
     "The sub-module or parameter at attribute `path` of `block`."
@@ -26,7 +28,8 @@ def part(block, path: str):
 # %% ../nbs/03a_moe.ipynb #65f1346d
 @dataclass(frozen=True)
 class MoELayout:
-    "How one layer's flat neuron index splits into (expert, unit): routed experts in order, then the shared expert (expert id = n_experts)."
+    """How one layer's flat neuron index splits into (expert, unit): routed experts in order, then the shared expert
+    (expert id = n_experts)."""
     n_experts: int
     expert_width: int           # units per routed expert (the experts' intermediate size)
     shared_width: int = 0       # units of the shared expert (0: none)
@@ -43,7 +46,8 @@ class MoELayout:
         "(first index, size) of every expert's units, the shared expert last."
         b = [(e*self.expert_width, self.expert_width) for e in range(self.n_experts)]
         return b + ([(self.n_experts*self.expert_width, self.shared_width)] if self.shared_width else [])
-    def describe(self) -> dict: return dict(n_experts=self.n_experts, expert_width=self.expert_width, shared_width=self.shared_width, top_k=self.top_k)
+    def describe(self) -> dict: return dict(n_experts=self.n_experts, expert_width=self.expert_width,
+                                            shared_width=self.shared_width, top_k=self.top_k)
 
 # %% ../nbs/03a_moe.ipynb #14b6f271
 def moe_layout(block, arch: MoEArch) -> MoELayout:
@@ -62,10 +66,13 @@ def expert_acts(experts, x: torch.Tensor, # [n, d_model] token states entering t
     W = experts.gate_up_proj if gated else experts.up_proj
     b = (experts.gate_up_proj_bias if gated else experts.up_proj_bias) if getattr(experts, 'has_bias', False) else None
     if W.device.type == 'meta':
-        raise ValueError("the experts' weights are offloaded (meta device): MoE capture and steering need the experts resident on a device "
-                         "(a device_map without CPU/disk offload, e.g. enough GPU memory; see the MoE tutorial's memory estimate)")
+        raise ValueError("the experts' weights are offloaded (meta device): MoE capture and steering need the experts "
+                         "resident on a device "
+                         "(a device_map without CPU/disk offload, e.g. enough GPU memory; see the MoE tutorial's "
+                         "memory estimate)")
     if e is not None: W, b = W[e], (None if b is None else b[e])
-    eq = ('nh,hk->nk' if experts.is_transposed else 'nh,kh->nk') if e is not None else ('nh,ehk->nek' if experts.is_transposed else 'nh,ekh->nek')
+    eq = ('nh,hk->nk' if experts.is_transposed else 'nh,kh->nk') if e is not None else ('nh,ehk->nek'
+            if experts.is_transposed else 'nh,ekh->nek')
     up = torch.einsum(eq, x.to(W.dtype), W)
     if b is not None: up = up + b
     return experts._apply_gate(up) if gated else experts.act_fn(up)
@@ -83,7 +90,8 @@ def shared_acts(shared, x: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/03a_moe.ipynb #dd602caf
 def moe_neurons(block, arch: MoEArch, x: torch.Tensor, # [n, d_model]
-                routing: str='routed', # 'routed': experts the router did not choose read 0; 'all': every expert computed
+                routing: str='routed',
+                # 'routed': experts the router did not choose read 0; 'all': every expert computed
                ) -> torch.Tensor:
     "Every neuron of one MoE layer for token states `x`: [n, n_experts·width + shared width], in the `MoELayout` order."
     if routing not in ('routed', 'all'): raise ValueError(f"routing must be 'routed' or 'all', got {routing!r}")

@@ -24,8 +24,10 @@ def localization(circuit: Circuit) -> pd.Series:
     L = circuit.shape[0]
     last3 = float((circuit.layers >= L - 3).double().mean()) if len(circuit) else 0.0
     return pd.Series({'neurons': len(circuit), 'n_layers': L, 'share last 3 layers': last3,
-                      'share last 10% of layers': circuit.share_last(0.1), 'share last 25% of layers': circuit.share_last(0.25),
-                      'mean relative depth': float((circuit.layers.double() / max(L - 1, 1)).mean()) if len(circuit) else float('nan')})
+                      'share last 10% of layers': circuit.share_last(0.1),
+                      'share last 25% of layers': circuit.share_last(0.25),
+                      'mean relative depth': float((circuit.layers.double() / max(L - 1, 1)).mean()) if len(circuit)
+                      else float('nan')})
 
 def layer_table(circuits: dict[str, Circuit]) -> pd.DataFrame:
     "Tidy per-layer counts and shares for one or more circuits: circuit, layer, relative_depth, neurons, share."
@@ -33,7 +35,8 @@ def layer_table(circuits: dict[str, Circuit]) -> pd.DataFrame:
     for name, c in circuits.items():
         counts = c.layer_counts()
         for l, n in counts.items():
-            rows.append(dict(circuit=name, layer=int(l), relative_depth=l / max(c.shape[0] - 1, 1), neurons=int(n), share=n / max(len(c), 1)))
+            rows.append(dict(circuit=name, layer=int(l), relative_depth=l / max(c.shape[0] - 1, 1), neurons=int(n),
+                             share=n / max(len(c), 1)))
     return pd.DataFrame(rows)
 
 def plot_localization(circuits: dict[str, Circuit], relative: bool|None=None, ax=None, title: str=''):
@@ -42,15 +45,18 @@ def plot_localization(circuits: dict[str, Circuit], relative: bool|None=None, ax
     if relative is None: relative = len({c.shape[0] for c in circuits.values()}) > 1
     if ax is None: _, ax = plt.subplots(figsize=(7, 2.8), dpi=80)
     if relative:
-        t = t.assign(depth_bin=(t.relative_depth * 20).round().clip(0, 20) / 20).groupby(['circuit', 'depth_bin'], as_index=False, sort=False).share.sum()
+        t = t.assign(depth_bin=(t.relative_depth * 20).round().clip(0, 20) / 20).groupby(['circuit', 'depth_bin'],
+                as_index=False, sort=False).share.sum()
         sns.barplot(t, x='depth_bin', y='share', hue='circuit', ax=ax)
-        ax.set_xticks(range(0, 21, 5), ['0', '.25', '.5', '.75', '1']); ax.set_xlabel('relative depth (layer / (n_layers − 1))')
+        ax.set_xticks(range(0, 21, 5), ['0', '.25', '.5', '.75', '1']); ax.set_xlabel('relative depth (layer / '
+                '(n_layers − 1))')
     else:
         sns.barplot(t, x='layer', y='share', hue='circuit', ax=ax)
         step = max(1, (t.layer.max() + 1) // 12)
         ax.set_xticks(range(0, t.layer.max() + 1, step), range(0, t.layer.max() + 1, step))
     ax.set_ylabel('share of circuit'); ax.set_title(title, fontsize=9)
-    sns.move_legend(ax, 'upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title_fontsize=8, frameon=False)   # never over the bars
+    # never over the bars
+    sns.move_legend(ax, 'upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title_fontsize=8, frameon=False)
     ax.figure.tight_layout()
     return ax
 
@@ -58,7 +64,8 @@ def plot_localization(circuits: dict[str, Circuit], relative: bool|None=None, ax
 def plot_experts(circuit: Circuit, ax=None, title: str=''):
     "Heat map of an MoE circuit's neurons per layer (rows) and expert (columns; 'shared' = the shared expert)."
     counts = circuit.expert_counts()                       # a clear error for dense circuits
-    if ax is None: _, ax = plt.subplots(figsize=(min(7, 1.5 + 0.35*counts.shape[1]), min(4, 1 + 0.18*counts.shape[0])), dpi=90)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(min(7, 1.5 + 0.35*counts.shape[1]), min(4, 1 + 0.18*counts.shape[0])), dpi=90)
     sns.heatmap(counts, ax=ax, cmap='Blues', cbar_kws=dict(label='neurons'), annot=counts.size <= 64)
     ax.set(xlabel='expert', ylabel='layer', title=title or f'{len(circuit)} circuit neurons by layer and expert')
     ax.title.set_fontsize(9); ax.figure.tight_layout()
@@ -71,45 +78,57 @@ def _pairs(c: Circuit) -> dict[tuple[int, int], float]:
 def overlap(a: Circuit, b: Circuit) -> dict:
     "Size, intersection, Jaccard, overlap coefficient and sign agreement of δ on shared neurons (same shape required)."
     if tuple(a.shape) != tuple(b.shape):
-        raise ValueError(f"circuits have different shapes {tuple(a.shape)} and {tuple(b.shape)} (layers × neurons): overlap needs circuits "
+        raise ValueError(f"circuits have different shapes {tuple(a.shape)} and {tuple(b.shape)} (layers × neurons): "
+                         f"overlap needs circuits "
                          "from models of the same architecture and size — compare localization instead")
     if a.layout != b.layout:
-        raise ValueError(f"circuits have different expert layouts {a.layout} and {b.layout}: overlap needs circuits from the same MoE architecture")
+        raise ValueError(f"circuits have different expert layouts {a.layout} and {b.layout}: overlap needs circuits "
+                         f"from the same MoE architecture")
     pa, pb = _pairs(a), _pairs(b)
     shared = pa.keys() & pb.keys()
     same_sign = sum(np.sign(pa[k]) == np.sign(pb[k]) for k in shared)
-    return dict(n_a=len(pa), n_b=len(pb), intersection=len(shared), jaccard=len(shared) / max(len(pa.keys() | pb.keys()), 1),
-                overlap_coef=len(shared) / max(min(len(pa), len(pb)), 1), sign_agreement=same_sign / len(shared) if shared else float('nan'))
+    return dict(n_a=len(pa), n_b=len(pb), intersection=len(shared),
+                jaccard=len(shared) / max(len(pa.keys() | pb.keys()), 1),
+                overlap_coef=len(shared) / max(min(len(pa), len(pb)), 1), sign_agreement=same_sign / len(shared)
+                if shared else float('nan'))
 
 def layer_overlap(a: Circuit, b: Circuit) -> pd.DataFrame:
     "Per layer: neurons in a, in b, and shared."
     overlap(a, b)   # shape check
     pa, pb = set(_pairs(a)), set(_pairs(b))
-    return pd.DataFrame([dict(layer=l, n_a=sum(k[0] == l for k in pa), n_b=sum(k[0] == l for k in pb), shared=sum(k[0] == l for k in pa & pb))
+    return pd.DataFrame([dict(layer=l, n_a=sum(k[0] == l for k in pa), n_b=sum(k[0] == l for k in pb),
+                              shared=sum(k[0] == l for k in pa & pb))
                          for l in range(a.shape[0])])
 
 # %% ../nbs/16_overlap.ipynb #22e0ca59
 def null_overlap(a: Circuit, b: Circuit, n_sim: int=10000, seed: int=0) -> dict:
-    "Expected intersection of random circuits with a's and b's per-layer (MoE: per-layer and per-expert) counts: analytic mean, sampled 95% interval, p of the observed."
+    """Expected intersection of random circuits with a's and b's per-layer (MoE: per-layer and per-expert) counts:
+    analytic mean, sampled 95% interval, p of the observed."""
     obs = overlap(a, b)['intersection']
-    blocks = [(0, a.shape[1])] if a.layout is None else a.layout.blocks()       # MoE: chance is counted inside each expert
-    count = lambda c: np.array([[int(((c.neurons[c.layers == l] >= s) & (c.neurons[c.layers == l] < s + n)).sum()) for s, n in blocks]
+    # MoE: chance is counted inside each expert
+    blocks = [(0, a.shape[1])] if a.layout is None else a.layout.blocks()
+    count = lambda c: np.array([[int(((c.neurons[c.layers == l] >= s) & (c.neurons[c.layers == l] < s + n)).sum())
+                                 for s, n in blocks]
                                 for l in range(c.shape[0])]).ravel()
     ca, cb = count(a), count(b)
     N = np.tile([n for _, n in blocks], a.shape[0])                              # size of each (layer, block) cell
     expected = float((ca * cb / N).sum())
     rng = np.random.default_rng(seed)
     keep = (ca > 0) & (cb > 0)
-    sims = rng.hypergeometric(np.broadcast_to(cb[keep], (n_sim, keep.sum())), np.broadcast_to(N[keep] - cb[keep], (n_sim, keep.sum())),
+    sims = rng.hypergeometric(np.broadcast_to(cb[keep], (n_sim, keep.sum())), np.broadcast_to(N[keep] - cb[keep],
+            (n_sim, keep.sum())),
                               np.broadcast_to(ca[keep], (n_sim, keep.sum()))).sum(1) if keep.any() else np.zeros(n_sim)
     lo, hi = np.quantile(sims, [0.025, 0.975])
     return dict(observed=obs, expected=expected, sim_mean=float(sims.mean()), lo=float(lo), hi=float(hi),
-                p=float((np.sum(sims >= obs) + 1) / (n_sim + 1)), expected_overlap_coef=expected / max(min(len(a), len(b)), 1))
+                p=float((np.sum(sims >= obs) + 1) / (n_sim + 1)), expected_overlap_coef=expected / max(min(len(a),
+                        len(b)), 1))
 
 # %% ../nbs/16_overlap.ipynb #a255d1ee
 def steering_table(models: dict, # name -> (model, tokenizer)
-                   circuit: Circuit, prompts: list[str], ms=(0, 1, 2), max_new_tokens: int=48, batch_size: int=8) -> pd.DataFrame:
-    "Replies of every model at every multiplier m for `prompts`, steering `circuit`: model, m, prompt, reply, verdict, quality (the runner's rows)."
+                   circuit: Circuit, prompts: list[str], ms=(0, 1, 2), max_new_tokens: int=48,
+                   batch_size: int=8) -> pd.DataFrame:
+    """Replies of every model at every multiplier m for `prompts`, steering `circuit`: model, m, prompt, reply, verdict,
+    quality (the runner's rows)."""
     conds = [Condition.cna(circuit, m=m) for m in ms]
     parts = []
     for name, (model, tok) in models.items():
@@ -119,9 +138,12 @@ def steering_table(models: dict, # name -> (model, tokenizer)
     return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/16_overlap.ipynb #4fb81310
-def split_half_circuits(model, tok, positive: list[str], negative: list[str], seed: int=0, **find_kw) -> tuple[Circuit, Circuit]:
-    "Circuits from two disjoint random halves of the discovery prompts (each half keeps half the positives and half the negatives)."
-    if min(len(positive), len(negative)) < 4: raise ValueError("split-half stability needs at least 4 positive and 4 negative prompts")
+def split_half_circuits(model, tok, positive: list[str], negative: list[str], seed: int=0, **find_kw) -> tuple[Circuit,
+        Circuit]:
+    """Circuits from two disjoint random halves of the discovery prompts (each half keeps half the positives and half
+    the negatives)."""
+    if min(len(positive), len(negative)) < 4:
+        raise ValueError("split-half stability needs at least 4 positive and 4 negative prompts")
     rng = np.random.default_rng(seed)
     p, n = rng.permutation(len(positive)), rng.permutation(len(negative))
     halves = [([positive[i] for i in p[j::2]], [negative[i] for i in n[j::2]]) for j in (0, 1)]
@@ -129,7 +151,8 @@ def split_half_circuits(model, tok, positive: list[str], negative: list[str], se
 
 def stability_table(pairs: dict[str, tuple[Circuit, Circuit]]) -> pd.DataFrame:
     "Overlap and its null interval for named pairs of circuits."
-    return pd.DataFrame([{'pair': k, **overlap(a, b), **{f'null_{x}': v for x, v in null_overlap(a, b).items() if x != 'observed'}}
+    return pd.DataFrame([{'pair': k, **overlap(a, b), **{f'null_{x}': v for x, v in null_overlap(a, b).items()
+                                                         if x != 'observed'}}
                          for k, (a, b) in pairs.items()])
 
 # %% ../nbs/16_overlap.ipynb #27dd6f86
@@ -144,28 +167,37 @@ class ModelComparison:
     def plot(self, title: str=''): return plot_localization(self.circuits, title=title)
     def steering_summary(self) -> pd.DataFrame:
         "Refusal rate and mean quality per (steered model, circuit, m)."
-        return self.steering.groupby(['model', 'circuit', 'm'], sort=False).agg(refusal=('verdict', lambda v: (v == 'refused').mean()),
-                                                                                degenerate=('verdict', lambda v: (v == 'degenerate').mean()),
-                                                                                quality=('quality', 'mean'), n=('reply', 'size')).reset_index()
+        return self.steering.groupby(['model', 'circuit', 'm'], sort=False).agg(refusal=('verdict',
+                lambda v: (v == 'refused').mean()),
+                                                                                degenerate=('verdict',
+                                                                                        lambda v: (v == 'degenerate').mean()),
+                                                                                quality=('quality', 'mean'),
+                                                                                n=('reply', 'size')).reset_index()
 
 def compare_models(base, instruct, # (model, tokenizer) pairs, or names / HF ids / folders for `load_model`
-                   positive: list[str]|None=None, negative: list[str]|None=None, # default: the shipped 100 + 100 discovery set
+                   positive: list[str]|None=None, negative: list[str]|None=None,
+                   # default: the shipped 100 + 100 discovery set
                    prompts: list[str]|None=None, # steering prompts; default: the lock-picking prompt + 4 JBB prompts
-                   ms=(0, 1, 2), frac: float=0.001, universal='auto', max_new_tokens: int=48, names=('base', 'instruct'), **load_kw) -> ModelComparison:
+                   ms=(0, 1, 2), frac: float=0.001, universal='auto', max_new_tokens: int=48, names=('base',
+                           'instruct'), **load_kw) -> ModelComparison:
     "Discover on both models, measure overlap (with null) and localization, and steer each model with both circuits."
     from cna_nb.models import load_model
     from cna_nb.data import load_discovery
     pair = [m if isinstance(m, tuple) else load_model(m, **load_kw) for m in (base, instruct)]
     shapes = [neuron_shape(m) for m, _ in pair]
     if shapes[0] != shapes[1]:
-        raise ValueError(f"{names[0]} has {shapes[0][0]} layers × {shapes[0][1]} neurons, {names[1]} {shapes[1][0]} × {shapes[1][1]}: "
-                         "compare_models needs a matched pair (same architecture and size, e.g. Qwen/Qwen2.5-1.5B and Qwen/Qwen2.5-1.5B-Instruct)")
+        raise ValueError(f"{names[0]} has {shapes[0][0]} layers × {shapes[0][1]} neurons, {names[1]} {shapes[1][0]} × "
+                         f"{shapes[1][1]}: "
+                         "compare_models needs a matched pair (same architecture and size, e.g. Qwen/Qwen2.5-1.5B and "
+                         "Qwen/Qwen2.5-1.5B-Instruct)")
     if positive is None or negative is None: positive, negative = load_discovery()
     prompts = [LOCKPICK_PROMPT] + jbb_prompts(4) if prompts is None else prompts
-    circuits = {n: find_circuit(m, t, positive, negative, frac=frac, universal=universal, progress=False) for n, (m, t) in zip(names, pair)}
+    circuits = {n: find_circuit(m, t, positive, negative, frac=frac, universal=universal, progress=False) for n, (m,
+            t) in zip(names, pair)}
     a, b = circuits[names[0]], circuits[names[1]]
     ov = pd.DataFrame([{**overlap(a, b), **{f'null_{k}': v for k, v in null_overlap(a, b).items() if k != 'observed'}}])
     loc = pd.DataFrame({n: localization(c) for n, c in circuits.items()}).T.rename_axis('circuit').reset_index()
     steer_rows = [steering_table({mn: mt}, c, prompts, ms, max_new_tokens).assign(circuit=cn)
                   for mn, mt in zip(names, pair) for cn, c in circuits.items()]
-    return ModelComparison(circuits, ov, loc, pd.concat(steer_rows, ignore_index=True), dict(names=names, frac=frac, n_positive=len(positive)))
+    return ModelComparison(circuits, ov, loc, pd.concat(steer_rows, ignore_index=True), dict(names=names, frac=frac,
+            n_positive=len(positive)))

@@ -14,14 +14,16 @@ __all__ = ['PromptFormat', 'as_format', 'format_prompts', 'token_ids', 'input_de
 # %% ../nbs/03_prompts.ipynb #63c91007
 @dataclass(frozen=True)
 class PromptFormat:
-    "How prompts are formatted: `template` 'auto' (chat if the tokenizer has a template), 'chat', 'raw' or a callable str -> str, and an optional system message."
+    """How prompts are formatted: `template` 'auto' (chat if the tokenizer has a template), 'chat', 'raw' or a callable
+    str -> str, and an optional system message."""
     template: object = 'auto'
     system: str|None = None
 
     def __post_init__(self):
         if not callable(self.template) and self.template not in ('auto', 'chat', 'raw'):
             raise ValueError(f"template must be 'auto', 'chat', 'raw' or a callable, got {self.template!r}")
-        if self.system is not None and not isinstance(self.system, str): raise TypeError(f"system must be a string or None, got {self.system!r}")
+        if self.system is not None and not isinstance(self.system, str):
+            raise TypeError(f"system must be a string or None, got {self.system!r}")
 
     def uses_chat(self, tok) -> bool:
         "True when prompts go through the tokenizer's chat template."
@@ -29,14 +31,19 @@ class PromptFormat:
 
     def texts(self, tok, prompts: list[str]) -> list[str]:
         "The exact text fed to the model for each prompt."
-        if isinstance(prompts, str) or prompts is None: raise TypeError(f"prompts must be a list of strings, got {prompts!r:.60}: wrap one prompt as [prompt]")
+        if isinstance(prompts, str) or prompts is None:
+            raise TypeError(f"prompts must be a list of strings, got {prompts!r:.60}: wrap one prompt as [prompt]")
         bad = next((i for i, p in enumerate(prompts) if not isinstance(p, str)), None)
-        if bad is not None: raise TypeError(f"prompt {bad} is {prompts[bad]!r:.40} ({type(prompts[bad]).__name__}), not a string: give every prompt as text")
+        if bad is not None:
+            raise TypeError(f"prompt {bad} is {prompts[bad]!r:.40} ({type(prompts[bad]).__name__}), not a string: "
+                            f"give every prompt as text")
         if callable(self.template): return [self.template(p) for p in prompts]
         if not self.uses_chat(tok): return list(prompts)
-        if not getattr(tok, 'chat_template', None): raise ValueError("template='chat' but this tokenizer has no chat template: use template='raw'")
+        if not getattr(tok, 'chat_template', None):
+            raise ValueError("template='chat' but this tokenizer has no chat template: use template='raw'")
         sys_msg = [{'role': 'system', 'content': self.system}] if self.system else []
-        return [tok.apply_chat_template(sys_msg + [{'role': 'user', 'content': p}], tokenize=False, add_generation_prompt=True) for p in prompts]
+        return [tok.apply_chat_template(sys_msg + [{'role': 'user', 'content': p}], tokenize=False,
+                                        add_generation_prompt=True) for p in prompts]
 
     def token_ids(self, tok, prompts: list[str]) -> list[list[int]]:
         "Token ids of every formatted prompt (chat text already holds its special tokens)."
@@ -44,7 +51,8 @@ class PromptFormat:
 
     def describe(self) -> dict:
         "A JSON-friendly record of the format, for manifests and result headers."
-        return dict(template=self.template if isinstance(self.template, str) else f'callable:{getattr(self.template, "__name__", "?")}', system=self.system)
+        return dict(template=self.template if isinstance(self.template, str)
+                    else f'callable:{getattr(self.template, "__name__", "?")}', system=self.system)
 
 def as_format(fmt) -> PromptFormat:
     "`fmt` as a `PromptFormat`: None is the default, a string is a template name."
@@ -74,7 +82,8 @@ def longest_first(lens: list[int]) -> list[int]:
     return sorted(range(len(lens)), key=lambda i: (-lens[i], i))
 
 def common_prefix_len(seqs: list[list[int]], min_len: int=4) -> int:
-    """Tokens every sequence starts with, leaving at least one own token each; 0 when shorter than `min_len` or a single sequence.
+    """Tokens every sequence starts with, leaving at least one own token each; 0 when shorter than `min_len` or a
+    single sequence.
     >>> common_prefix_len([[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 7, 8], [1, 2, 3, 4, 5]])
     4
     """
@@ -94,12 +103,15 @@ def eos_ids(model, tok) -> list[int]:
 def context_length(model) -> int|None:
     "The longest token sequence the model's position embeddings allow (None when the config does not say)."
     cfg = model.config.get_text_config() if hasattr(model.config, 'get_text_config') else model.config
-    return next((int(v) for k in ('max_position_embeddings', 'n_positions', 'n_ctx') if (v := getattr(cfg, k, None))), None)
+    return next((int(v) for k in ('max_position_embeddings', 'n_positions', 'n_ctx') if (v := getattr(cfg, k, None))),
+                None)
 
 def check_counts(**counts):
-    "Each keyword value (max_new_tokens=…, batch_size=…) must be a whole number >= 1: one line naming the first bad one."
+    """Each keyword value (max_new_tokens=…, batch_size=…) must be a whole number >= 1: one line naming the first bad
+    one."""
     for name, v in counts.items():
-        if isinstance(v, bool) or not hasattr(v, '__index__') or v < 1: raise ValueError(f"{name} must be a whole number >= 1, got {v!r}")
+        if isinstance(v, bool) or not hasattr(v, '__index__') or v < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {v!r}")
 
 def check_tokens(model, seqs: list[list[int]], extra: int=0):
     "Refuse empty prompts and prompts that (with `extra` new tokens) would not fit the model's context."
@@ -109,7 +121,8 @@ def check_tokens(model, seqs: list[list[int]], extra: int=0):
     if L is None: return
     long = next((i for i, s in enumerate(seqs) if len(s) + extra > L), None)
     if long is not None:
-        raise ValueError(f"prompt {long} is {len(seqs[long])} tokens{f' + {extra} new ones' if extra else ''}, more than this model's context of {L}: "
+        raise ValueError(f"prompt {long} is {len(seqs[long])} tokens{f' + {extra} new ones' if extra else ''}, more "
+                         f"than this model's context of {L}: "
                          "shorten it" + (" or lower max_new_tokens" if extra else ""))
 
 def pad_id(tok) -> int:

@@ -26,10 +26,12 @@ def prompt_hash(prompt: str) -> str:
     return hashlib.sha256(prompt.encode()).hexdigest()[:12]
 
 class ResultsFile:
-    "Rows already in a JSONL results file made with `meta` (resumed), and `append` for new ones; `out=None` keeps nothing."
+    """Rows already in a JSONL results file made with `meta` (resumed), and `append` for new ones; `out=None` keeps
+    nothing."""
     def __init__(self, out: str|Path|None, meta: dict, readonly: bool=False):
         self.path, self.meta, self.rows, self.readonly = (None if out is None else Path(out)), meta, [], readonly
-        self.run = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]   # model fingerprint + settings, stamped on every row
+        # model fingerprint + settings, stamped on every row
+        self.run = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
         if self.path is None: return
         if self.path.exists() and self.path.stat().st_size: self.rows = self._read()
         else:
@@ -37,68 +39,86 @@ class ResultsFile:
             self.path.write_text(json.dumps({'_meta': meta}) + '\n', encoding='utf-8')
 
     def _read(self) -> list[dict]:
-        "The rows after the header, read as bytes split at b'\\n' only (so a cut is byte-exact, CRLF or not); a half-written last line is cut off."
-        lines = self.path.read_bytes().split(b'\n')                # a complete file ends with b'\n': its last piece is b''
+        """The rows after the header, read as bytes split at b'\\n' only (so a cut is byte-exact, CRLF or not); a
+        half-written last line is cut off."""
+        # a complete file ends with b'\n': its last piece is b''
+        lines = self.path.read_bytes().split(b'\n')
         try: old = json.loads(lines[0]).get('_meta')
         except (ValueError, AttributeError): old = None               # ValueError covers JSON and UTF-8 errors
         if old is None:
-            raise ValueError(f"{self.path} is not a cna_nb results file (its first line is no {{\"_meta\": …}} header): pass another `out` path")
+            raise ValueError(f"{self.path} is not a cna_nb results file (its first line is no {{\"_meta\": …}} "
+                             f"header): pass another `out` path")
         if old != self.meta:
             diff = {k: (old.get(k), v) for k, v in self.meta.items() if old.get(k) != v}
-            raise ValueError(f"{self.path} holds results made with other settings {diff} (old, new): pass another `out` path, or fresh=True (CLI: --fresh) to move them aside")
+            raise ValueError(f"{self.path} holds results made with other settings {diff} (old, new): pass another "
+                             f"`out` path, or fresh=True (CLI: --fresh) to move them aside")
         rows, good, body = [], len(lines[0]) + 1, lines[1:]
         for k, l in enumerate(body):
-            if k == len(body) - 1: break                              # the piece after the last b'\n': empty, or a row cut off mid-write
+            if k == len(body) - 1:
+                break                              # the piece after the last b'\n': empty, or a row cut off mid-write
             if l.strip():
                 try: row = json.loads(l)
-                except ValueError: raise ValueError(f"{self.path} line {k + 2} is not valid JSON: repair or delete the file") from None
+                except ValueError:
+                    raise ValueError(f"{self.path} line {k + 2} is not valid JSON: repair or delete the file") from None
                 if not isinstance(row, dict) or 'condition_id' not in row:
                     raise ValueError(f"{self.path} line {k + 2} is not a results row: repair or delete the file")
                 rows.append(row)
             good += len(l) + 1
-        if body and body[-1] and self.readonly:                        # maybe a writer mid-row: read around it, never cut it
+        # maybe a writer mid-row: read around it, never cut it
+        if body and body[-1] and self.readonly:
             warnings.warn(f"{self.path}: its last line is half-written (a run in progress, or a crash): not read")
         elif body and body[-1]:                                        # bytes after the last newline: a crash mid-write
             warnings.warn(f"{self.path}: removed a truncated last line (a crash mid-write); it will be recomputed")
             with open(self.path, 'r+b') as f: f.truncate(good)
         rows = self._unique(rows)
         bad = next((r for r in rows if r.get('run') != self.run), None)
-        if bad is not None: raise ValueError(f"{self.path} holds a row made under other settings (run {bad.get('run')}, here {self.run}): "
+        if bad is not None:
+            raise ValueError(f"{self.path} holds a row made under other settings (run {bad.get('run')}, here "
+                             f"{self.run}): "
                                              "pass another `out` path, or fresh=True (CLI: --fresh) to move them aside")
         return rows
 
     def _unique(self, rows: list[dict]) -> list[dict]:
-        "One row per (condition, item): an exact repeat (a copied line) is dropped with a warning; two different rows for one key are refused."
+        """One row per (condition, item): an exact repeat (a copied line) is dropped with a warning; two different rows
+        for one key are refused."""
         seen, out = {}, []
         for r in rows:
             key = (r.get('condition_id'), r.get('prompt_id', r.get('item_id')))
             if key in seen:
-                if json.dumps(seen[key], sort_keys=True) != json.dumps(r, sort_keys=True): raise ValueError(f"{self.path} holds two different rows for condition {r.get('condition')!r} item {key[1]}: "
+                if json.dumps(seen[key], sort_keys=True) != json.dumps(r, sort_keys=True):
+                    raise ValueError(f"{self.path} holds two different rows for condition {r.get('condition')!r} item "
+                                     f"{key[1]}: "
                                                     "repair or delete the file")
                 continue
             seen[key] = r; out.append(r)
-        if len(out) < len(rows): warnings.warn(f"{self.path}: ignored {len(rows) - len(out)} repeated row(s) (each row counts once)")
+        if len(out) < len(rows):
+            warnings.warn(f"{self.path}: ignored {len(rows) - len(out)} repeated row(s) (each row counts once)")
         return out
 
     @classmethod
     def load(cls, path: str|Path) -> 'ResultsFile':
-        "An existing results file, read under its own settings (the header line) with a resume's checks: one run throughout, valid lines."
+        """An existing results file, read under its own settings (the header line) with a resume's checks: one run
+        throughout, valid lines."""
         p = Path(path)
         try: meta = json.loads(p.read_text(encoding='utf-8').split('\n', 1)[0])['_meta']
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
-            raise ValueError(f"{p} is not a cna_nb results file ({e.__class__.__name__}: no readable _meta header line): pass a file written by evaluate(out=…)") from None
-        return cls(p, meta, readonly=True)                 # no lock is taken, so nothing is changed: a run may be writing it
+            raise ValueError(f"{p} is not a cna_nb results file ({e.__class__.__name__}: no readable _meta header "
+                             f"line): pass a file written by evaluate(out=…)") from None
+        # no lock is taken, so nothing is changed: a run may be writing it
+        return cls(p, meta, readonly=True)
 
     @classmethod
     @contextlib.contextmanager
     def open(cls, out: str|Path|None, meta: dict, fresh: bool=False):
-        "Context manager: the results file under an exclusive lock (a second writer is refused, naming the holder); `fresh` moves old rows aside."
+        """Context manager: the results file under an exclusive lock (a second writer is refused, naming the holder);
+        `fresh` moves old rows aside."""
         if out is None: yield cls(None, meta); return
         with file_lock(out, wait=False, what='results file'):
             p = Path(out)
             if fresh and p.exists():
                 old = p.with_name(f'{p.name}.{time.strftime("%Y%m%d-%H%M%S")}.old')
-                for n in range(1, 10_000):                 # never onto an earlier .old (two fresh starts within one second)
+                # never onto an earlier .old (two fresh starts within one second)
+                for n in range(1, 10_000):
                     if not old.exists(): break
                     old = p.with_name(f'{p.name}.{time.strftime("%Y%m%d-%H%M%S")}-{n}.old')
                 os.replace(p, old)
@@ -113,22 +133,31 @@ class ResultsFile:
 
 # %% ../nbs/12_runner.ipynb #d0ebd2be
 def check_conditions(conditions, model=None) -> list[Condition]:
-    "`conditions` as a list of `Condition`s with distinct labels, for a `model` that no steering or hook has touched yet."
-    if model is not None and is_hooked(model):   # a "baseline" row would hold steered replies, and a resumed run would serve them as such
-        raise ValueError("the model is already steered or hooked (inside `with steer(...)`, `caa_steer`, `hooks_on`, or a forward hook of "
-                         "your own): the runner applies each condition itself; call it outside that block, or remove the hooks")
+    """`conditions` as a list of `Condition`s with distinct labels, for a `model` that no steering or hook has touched
+    yet."""
+    # a "baseline" row would hold steered replies, and a resumed run would serve them as such
+    if model is not None and is_hooked(model):
+        raise ValueError("the model is already steered or hooked (inside `with steer(...)`, `caa_steer`, `hooks_on`, "
+                         "or a forward hook of "
+                         "your own): the runner applies each condition itself; call it outside that block, or remove "
+                         "the hooks")
     if isinstance(conditions, Condition): conditions = [conditions]
     conditions = list(conditions)
     if not conditions: raise ValueError("give at least one condition, e.g. [Condition.baseline()]")
     for c in conditions:
-        if not isinstance(c, Condition): raise TypeError(f"conditions must be Condition values (Condition.baseline(), Condition.cna(circuit, m=0), …), got {c!r}")
+        if not isinstance(c, Condition):
+            raise TypeError(f"conditions must be Condition values (Condition.baseline(), Condition.cna(circuit, m=0), "
+                            f"…), got {c!r}")
     labels = [c.label for c in conditions]
-    if len(set(labels)) != len(labels): raise ValueError(f"two conditions share a label in {labels}: give them distinct labels (label=…)")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"two conditions share a label in {labels}: give them distinct labels (label=…)")
     return conditions
 
-def run_conditions(model, conditions: list[Condition], order: list[int], store: ResultsFile, work: Callable, after: Callable|None=None,
+def run_conditions(model, conditions: list[Condition], order: list[int], store: ResultsFile, work: Callable,
+                   after: Callable|None=None,
                    batch_size: int=8, progress: bool=True, desc: str=''):
-    "For each condition, run `work(condition, idx)` on the items of `order` not yet in `store`, batch by batch, appending the rows."
+    """For each condition, run `work(condition, idx)` on the items of `order` not yet in `store`, batch by batch,
+    appending the rows."""
     done = {(r['condition_id'], r['prompt_id']) for r in store.rows}
     for c in conditions:
         todo = [i for i in order if (c.id, i) not in done]
@@ -145,10 +174,13 @@ def check_resumed(store: ResultsFile, conditions: list[Condition], keys: list[st
     ids = {c.label: c.id for c in conditions}
     for r in store.rows:
         if r['condition'] in ids and r['condition_id'] != ids[r['condition']]:
-            raise ValueError(f"{store.path} holds results of another experiment: condition {r['condition']!r} there has id {r['condition_id']}, "
-                             f"here {ids[r['condition']]} (another circuit or strength): pass another `out` path, or fresh=True (CLI: --fresh) to move them aside")
+            raise ValueError(f"{store.path} holds results of another experiment: condition {r['condition']!r} there "
+                             f"has id {r['condition_id']}, "
+                             f"here {ids[r['condition']]} (another circuit or strength): pass another `out` path, or "
+                             f"fresh=True (CLI: --fresh) to move them aside")
         if r['prompt_id'] < len(keys) and r['prompt_hash'] != keys[r['prompt_id']]:
-            raise ValueError(f"{store.path} row {r['prompt_id']} holds another prompt than the one given: pass another `out` path or the same prompts")
+            raise ValueError(f"{store.path} row {r['prompt_id']} holds another prompt than the one given: pass "
+                             f"another `out` path or the same prompts")
 
 def collect(store: ResultsFile, conditions: list[Condition], n: int) -> pd.DataFrame:
     "The stored rows of these conditions and the first `n` items, in condition order, then item order."
@@ -162,7 +194,8 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
              max_new_tokens: int=64, batch_size: int=8, fmt: PromptFormat|None=None,
              judge: Callable|None=None, # optional StrongREJECT judge (any callable str -> str): adds sr_* columns
              out: str|Path|None=None, # JSONL file: rows are written as they come and a rerun resumes
-             fresh: bool=False, # start over: move rows already in `out` aside (to `<out>.<time>.old`) instead of resuming
+             fresh: bool=False,
+             # start over: move rows already in `out` aside (to `<out>.<time>.old`) instead of resuming
              progress: bool=True) -> pd.DataFrame:
     "Replies, verdicts, quality (and StrongREJECT scores) for every prompt under every condition."
     if prompts is None or isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
@@ -170,18 +203,23 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
     if not len(prompts): raise ValueError("give at least one prompt")
     check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)
     conditions, fmt = check_conditions(conditions, model), as_format(fmt)
-    meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens, judge=judge is not None, fmt=fmt.describe(), version=2)
+    meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens,
+                judge=judge is not None, fmt=fmt.describe(), version=2)
     seqs = fmt.token_ids(tok, prompts)
     check_tokens(model, seqs, max_new_tokens)                 # every prompt checked before any work (indices as given)
     keys, order = [prompt_hash(p) for p in prompts], longest_first([len(s) for s in seqs])
     def work(c, idx):
-        replies = generate(model, tok, [prompts[i] for i in idx], max_new_tokens=max_new_tokens, batch_size=batch_size, fmt=fmt, progress=False)
+        replies = generate(model, tok, [prompts[i] for i in idx], max_new_tokens=max_new_tokens, batch_size=batch_size,
+                           fmt=fmt, progress=False)
         return [dict(prompt_id=i, prompt=prompts[i], prompt_hash=keys[i], condition=c.label, condition_id=c.id, reply=r,
                      verdict=refusal_verdict(r), quality=quality(r)) for i, r in zip(idx, replies)]
     def judged(rows):
-        for row, j in zip(rows, judge_replies(judge, [r['prompt'] for r in rows], [r['reply'] for r in rows]).to_dict('records')): row.update(j)
+        for row, j in zip(rows, judge_replies(judge, [r['prompt'] for r in rows], [r['reply']
+                for r in rows]).to_dict('records')):
+            row.update(j)
     with ResultsFile.open(out, meta, fresh) as store:
         check_resumed(store, conditions, keys)
-        run_conditions(model, conditions, order, store, work, judged if judge is not None else None, batch_size, progress)
+        run_conditions(model, conditions, order, store, work, judged if judge is not None else None, batch_size,
+                       progress)
         df = collect(store, conditions, len(prompts))
     return df.assign(refused=df.verdict.eq('refused')).reset_index(drop=True)

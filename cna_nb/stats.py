@@ -13,7 +13,8 @@ __all__ = ['BINARY_METRICS', 'bootstrap_ci', 'refusal_rate', 'mcnemar_exact', 'p
            'cohen_kappa', 'agreement']
 
 # %% ../nbs/10_stats.ipynb #91dae0c6
-def bootstrap_ci(values, stat: Callable=np.mean, n_boot: int=2000, level: float=0.95, seed: int=0) -> tuple[float, float]:
+def bootstrap_ci(values, stat: Callable=np.mean, n_boot: int=2000, level: float=0.95, seed: int=0) -> tuple[float,
+        float]:
     "Percentile bootstrap interval of `stat(values)` (seeded, vectorised)."
     x = np.asarray(values, dtype=float)
     if x.size == 0: return (float('nan'), float('nan'))
@@ -28,7 +29,8 @@ def refusal_rate(verdicts) -> dict:
     r = (v == 'refused').astype(float)
     lo, hi = bootstrap_ci(r)
     return dict(refusal=r.mean() if len(r) else float('nan'), refusal_lo=lo, refusal_hi=hi, n=len(v),
-                refused=int((v == 'refused').sum()), complied=int((v == 'complied').sum()), degenerate=int((v == 'degenerate').sum()))
+                refused=int((v == 'refused').sum()), complied=int((v == 'complied').sum()),
+                degenerate=int((v == 'degenerate').sum()))
 
 # %% ../nbs/10_stats.ipynb #6809ffcd
 def mcnemar_exact(a, b) -> dict:
@@ -53,7 +55,8 @@ def paired_bootstrap(x, y, n_boot: int=5000, level: float=0.95, seed: int=0) -> 
     boots = d[np.random.default_rng(seed).integers(0, d.size, (n_boot, d.size))].mean(1)
     a = (1 - level)/2
     p = float(np.mean(np.abs(boots - d.mean()) >= abs(d.mean()) - 1e-12)) if d.std() > 0 else float(d.mean() == 0)
-    return dict(diff=float(d.mean()), lo=float(np.quantile(boots, a)), hi=float(np.quantile(boots, 1-a)), p=p, n=int(d.size))
+    return dict(diff=float(d.mean()), lo=float(np.quantile(boots, a)), hi=float(np.quantile(boots, 1-a)), p=p,
+                n=int(d.size))
 
 # %% ../nbs/10_stats.ipynb #96216e2e
 BINARY_METRICS = ('refused', 'correct', 'sr_refused')
@@ -61,24 +64,30 @@ BINARY_METRICS = ('refused', 'correct', 'sr_refused')
 def compare(df: pd.DataFrame, a: str, b: str='baseline', # condition names: a is compared against b
             metrics=('refused', 'quality'), pair_on: str='prompt_id') -> pd.DataFrame:
     "One row per metric: mean under a and b, difference a − b with 95% CI, the paired test and its p-value."
-    if 'refused' in metrics and 'refused' not in df and 'verdict' in df: df = df.assign(refused=df.verdict.eq('refused'))
+    if 'refused' in metrics and 'refused' not in df and 'verdict' in df:
+        df = df.assign(refused=df.verdict.eq('refused'))
     names = set(df.condition)
     for c in (a, b):
         if c not in names: raise ValueError(f"condition {c!r} not in the results; have {sorted(names)}")
-    wide = df[df.condition.isin([a, b])].pivot_table(index=pair_on, columns='condition', values=list(metrics), aggfunc='first')
+    wide = df[df.condition.isin([a, b])].pivot_table(index=pair_on, columns='condition', values=list(metrics),
+                                                     aggfunc='first')
     rows = []
     for m in metrics:
         xa, xb = wide[(m, a)].astype(float).to_numpy(), wide[(m, b)].astype(float).to_numpy()
         keep = ~(np.isnan(xa) | np.isnan(xb)); xa, xb = xa[keep], xb[keep]
         pb = paired_bootstrap(xa, xb)
-        test, p = ('McNemar exact', mcnemar_exact(xa > 0.5, xb > 0.5)['p']) if m in BINARY_METRICS else ('paired bootstrap', pb['p'])
-        rows.append(dict(metric=m, a=a, b=b, n=int(keep.sum()), mean_a=xa.mean() if len(xa) else np.nan, mean_b=xb.mean() if len(xb) else np.nan,
+        test, p = ('McNemar exact', mcnemar_exact(xa > 0.5,
+                                                  xb > 0.5)['p']) if m in BINARY_METRICS else ('paired bootstrap',
+                                                          pb['p'])
+        rows.append(dict(metric=m, a=a, b=b, n=int(keep.sum()), mean_a=xa.mean() if len(xa) else np.nan,
+                         mean_b=xb.mean() if len(xb) else np.nan,
                          diff=pb['diff'], diff_lo=pb['lo'], diff_hi=pb['hi'], test=test, p=p))
     return pd.DataFrame(rows)
 
 # %% ../nbs/10_stats.ipynb #3b8d8164
 def summarize(df: pd.DataFrame, by='condition') -> pd.DataFrame:
-    "Per group: refusal rate (CI) and verdict counts, mean quality (CI), and mean StrongREJECT score (CI) with the unparseable count."
+    """Per group: refusal rate (CI) and verdict counts, mean quality (CI), and mean StrongREJECT score (CI) with the
+    unparseable count."""
     out = []
     for key, g in df.groupby(by, sort=False):
         q = g.quality.to_numpy(dtype=float); qlo, qhi = bootstrap_ci(q)
@@ -86,7 +95,8 @@ def summarize(df: pd.DataFrame, by='condition') -> pd.DataFrame:
                **refusal_rate(g.verdict), 'quality': q.mean(), 'quality_lo': qlo, 'quality_hi': qhi}
         if 'sr_score' in g:
             s = g.sr_score.astype(float).dropna().to_numpy(); slo, shi = bootstrap_ci(s)
-            row.update(sr_score=s.mean() if len(s) else np.nan, sr_lo=slo, sr_hi=shi, sr_unparsed=int((~g.sr_parsed.astype(bool)).sum()))
+            row.update(sr_score=s.mean() if len(s) else np.nan, sr_lo=slo, sr_hi=shi,
+                       sr_unparsed=int((~g.sr_parsed.astype(bool)).sum()))
         out.append(row)
     return pd.DataFrame(out)
 
@@ -97,17 +107,21 @@ def cohen_kappa(a, b) -> float:
     0.5
     """
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
-    if len(a) != len(b) or not len(a): raise ValueError(f"need two label lists of the same, non-zero length, got {len(a)} and {len(b)}")
+    if len(a) != len(b) or not len(a):
+        raise ValueError(f"need two label lists of the same, non-zero length, got {len(a)} and {len(b)}")
     po = float((a == b).mean())
     pe = sum(float((a == l).mean()) * float((b == l).mean()) for l in set(a) | set(b))
     return 1.0 if pe == 1 else (po - pe) / (1 - pe)
 
 def agreement(df: pd.DataFrame, truth: str, columns: list[str], positive: str='refused') -> pd.DataFrame:
-    "Per verdict column: accuracy against `truth` (95% CI), Cohen's κ, and accuracy and κ of the binary call `positive` vs the rest."
+    """Per verdict column: accuracy against `truth` (95% CI), Cohen's κ, and accuracy and κ of the binary call
+    `positive` vs the rest."""
     rows = []
     for c in columns:
         hit = (df[c] == df[truth]).to_numpy(dtype=float); lo, hi = bootstrap_ci(hit)
         bt, bc = df[truth] == positive, df[c] == positive
-        rows.append({'verdict': c, 'n': len(df), 'accuracy': hit.mean(), 'acc_lo': lo, 'acc_hi': hi, 'kappa': cohen_kappa(df[truth], df[c]),
-                     f'{positive} vs rest: accuracy': float((bt == bc).mean()), f'{positive} vs rest: κ': cohen_kappa(bt, bc)})
+        rows.append({'verdict': c, 'n': len(df), 'accuracy': hit.mean(), 'acc_lo': lo, 'acc_hi': hi,
+                     'kappa': cohen_kappa(df[truth], df[c]),
+                     f'{positive} vs rest: accuracy': float((bt == bc).mean()),
+                     f'{positive} vs rest: κ': cohen_kappa(bt, bc)})
     return pd.DataFrame(rows)

@@ -12,13 +12,15 @@ __all__ = ['FAMILIES', 'MOE_FAMILIES', 'tiny_model', 'CharTok', 'ChatCharTok']
 
 # %% ../nbs/02_testing.ipynb #392b7d0a
 FAMILIES = {
-    'llama': {}, 'qwen2': {}, 'qwen3': dict(head_dim=8), 'mistral': {}, 'gemma': dict(head_dim=8), 'gemma2': dict(head_dim=8),
+    'llama': {}, 'qwen2': {}, 'qwen3': dict(head_dim=8), 'mistral': {}, 'gemma': dict(head_dim=8),
+    'gemma2': dict(head_dim=8),
     'gemma3_text': dict(head_dim=8), 'phi3': {}, 'olmo2': {},
     'gpt2': dict(n_embd=32, n_layer=3, n_head=4, n_inner=48, n_positions=128),
     'gpt_neox': dict(intermediate_size=48, num_hidden_layers=3, num_attention_heads=4, hidden_size=32),
 }
 _every_layer = dict(decoder_sparse_step=1, mlp_only_layers=[])            # Qwen MoE: an MoE block in every layer
-MOE_FAMILIES = {   # 4 routed experts × 12 units (= 48 neurons per layer), top-2 routing; Qwen2-MoE adds a 12-unit shared expert
+# 4 routed experts × 12 units (= 48 neurons per layer), top-2 routing; Qwen2-MoE adds a 12-unit shared expert
+MOE_FAMILIES = {
     'qwen2_moe': dict(num_experts=4, moe_intermediate_size=12, shared_expert_intermediate_size=12, **_every_layer),
     'qwen3_moe': dict(num_experts=4, moe_intermediate_size=12, head_dim=8, **_every_layer),
     'mixtral': dict(num_local_experts=4, intermediate_size=12),
@@ -27,10 +29,13 @@ MOE_FAMILIES = {   # 4 routed experts × 12 units (= 48 neurons per layer), top-
 }
 
 def tiny_model(model_type: str='qwen2', # a key of `FAMILIES` or `MOE_FAMILIES`
-               seed: int=0, dtype: torch.dtype=torch.float32, # the weights are drawn in float32, then cast (same numbers up to rounding)
+               seed: int=0, dtype: torch.dtype=torch.float32,
+               # the weights are drawn in float32, then cast (same numbers up to rounding)
                **config) -> torch.nn.Module:
-    "A random model of `model_type` with 3 layers × 48 MLP neurons, vocabulary 97, in eval mode (extra `config` overrides the sizes)."
-    kw = dict(vocab_size=97) if model_type in ('gpt2', 'gpt_neox') else dict(vocab_size=97, hidden_size=32, intermediate_size=48,
+    """A random model of `model_type` with 3 layers × 48 MLP neurons, vocabulary 97, in eval mode (extra `config`
+    overrides the sizes)."""
+    kw = dict(vocab_size=97) if model_type in ('gpt2', 'gpt_neox') else dict(vocab_size=97, hidden_size=32,
+                                                                             intermediate_size=48,
               num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2)
     if model_type in MOE_FAMILIES: kw['num_experts_per_tok'] = 2
     kw.update({**FAMILIES, **MOE_FAMILIES}.get(model_type, {})); kw.update(config)
@@ -47,8 +52,10 @@ class CharTok:
         ids = [[2 + ord(c) % 90 for c in t] for t in texts]
         if not padding: return {'input_ids': ids}
         L = max(map(len, ids))
-        return {'input_ids': torch.tensor([[0]*(L-len(i)) + i for i in ids]), 'attention_mask': torch.tensor([[0]*(L-len(i)) + [1]*len(i) for i in ids])}
-    def batch_decode(self, seqs, skip_special_tokens=True): return [''.join(chr(97 + int(t) % 26) for t in s) for s in seqs]
+        return {'input_ids': torch.tensor([[0]*(L-len(i)) + i for i in ids]),
+                'attention_mask': torch.tensor([[0]*(L-len(i)) + [1]*len(i) for i in ids])}
+    def batch_decode(self, seqs, skip_special_tokens=True): return [''.join(chr(97 + int(t) % 26) for t in s)
+                                                                    for s in seqs]
 
 class ChatCharTok(CharTok):
     "`CharTok` with a toy chat template, so a system message changes the tokens (for tests of prompt formatting)."

@@ -51,15 +51,18 @@ class UniversalNeurons:
         bl = self.by_layer(); return f"UniversalNeurons({len(self)} neurons (top {100*self.top_frac:g}% on ≥{100*self.min_share:g}% of {self.n_prompts} prompts) in layers { {int(k): int(v) for k, v in bl[bl>0].items()} })"
 
 def find_universal(model, tok, prompts: list[str]|None=None, # default: `load_diverse()`
-                   top_frac: float=0.001, min_share: float=0.8, fmt: PromptFormat|None=None, batch_size: int=16, progress: bool=True,
+                   top_frac: float=0.001, min_share: float=0.8, fmt: PromptFormat|None=None, batch_size: int=16,
+                   progress: bool=True,
                    site: str='mlp', # MoE models: 'mlp' (routed activations) or 'mlp_all' (every expert)
                   ) -> UniversalNeurons:
-    "Neurons in the top `top_frac` of |activation| (all layers together, last token) for at least `min_share` of `prompts`."
+    """Neurons in the top `top_frac` of |activation| (all layers together, last token) for at least `min_share` of
+    `prompts`."""
     if not 0 < top_frac < 1: raise ValueError(f"top_frac must be in (0, 1), got {top_frac}")
     if not 0 < min_share <= 1: raise ValueError(f"min_share must be in (0, 1], got {min_share}")
     prompts = load_diverse() if prompts is None else prompts
     fmt = as_format(fmt)
-    share = capture(model, tok, prompts, TopAbsCounter(top_frac), site=site, fmt=fmt, batch_size=batch_size, progress=progress, desc='universal').share
+    share = capture(model, tok, prompts, TopAbsCounter(top_frac), site=site, fmt=fmt, batch_size=batch_size,
+                    progress=progress, desc='universal').share
     return UniversalNeurons(share >= min_share, share, len(prompts), top_frac, min_share, fmt.describe(), site)
 
 # %% ../nbs/07_universal.ipynb #eca633d3
@@ -70,21 +73,27 @@ def find_circuit(model, tok, positive: list[str], negative: list[str],
                  universal='auto', # 'auto' = find_universal on the diverse set; None = no filter; or a UniversalNeurons
                  fmt: PromptFormat|None=None, # one prompt format for the contrast AND the universal filter
                  batch_size: int=16, progress: bool=True, return_contrast: bool=False,
-                 site: str='mlp', # MoE models: 'mlp' = δ of routed activations (default), 'mlp_all' = every expert computed
+                 site: str='mlp',
+                 # MoE models: 'mlp' = δ of routed activations (default), 'mlp_all' = every expert computed
                 ):
-    "Discover the contrastive circuit: top neurons by |δ| between `positive` and `negative`, universal neurons excluded."
+    """Discover the contrastive circuit: top neurons by |δ| between `positive` and `negative`, universal neurons
+    excluded."""
     fmt = as_format(fmt)
     if isinstance(universal, str):
-        if universal != 'auto': raise ValueError(f"universal must be 'auto', None or a UniversalNeurons, got {universal!r}")
+        if universal != 'auto':
+            raise ValueError(f"universal must be 'auto', None or a UniversalNeurons, got {universal!r}")
         universal = find_universal(model, tok, fmt=fmt, batch_size=batch_size, progress=progress, site=site)
     if universal is not None and universal.fmt not in (None, fmt.describe()):
-        raise ValueError(f"these universal neurons were found under prompt format {universal.fmt}, the circuit uses {fmt.describe()}: "
+        raise ValueError(f"these universal neurons were found under prompt format {universal.fmt}, the circuit uses "
+                         f"{fmt.describe()}: "
                          "call find_universal with the same fmt, or pass universal='auto'")
     if universal is not None and universal.site != site:
-        raise ValueError(f"these universal neurons were found at site {universal.site!r}, the circuit uses {site!r}: call find_universal(site={site!r})")
+        raise ValueError(f"these universal neurons were found at site {universal.site!r}, the circuit uses {site!r}: "
+                         f"call find_universal(site={site!r})")
     con = contrast(model, tok, positive, negative, exclude=None if universal is None else universal.mask, fmt=fmt,
                    batch_size=batch_size, progress=progress, site=site)
-    if universal is not None: con.meta.update(universal_top_frac=universal.top_frac, universal_min_share=universal.min_share,
+    if universal is not None:
+        con.meta.update(universal_top_frac=universal.top_frac, universal_min_share=universal.min_share,
                                               universal_n=len(universal), universal_fmt=universal.fmt)
     circ = con.circuit(frac, k)
     return (circ, con) if return_contrast else circ
