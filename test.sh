@@ -8,23 +8,28 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_VERBOSITY=error TOKENIZERS_PARALLELISM=false
 mode=${1:-all}
-# The suite never writes into the user's cache: statistics go to a temporary folder, and the model cache (read only here) must list
-# the same files, with the same sizes, after the run as before it.
-export CNA_NB_STATS_DIR=$(mktemp -d); trap 'rm -rf "$CNA_NB_STATS_DIR"' EXIT
+# The suite never writes into the user's cache: it runs with a temporary CNA_NB_CACHE (statistics, locks, anything a test builds land
+# there and are deleted at the end), into which the models already built in the user's cache are linked for reading; and the user's
+# cache must list the same files, with the same sizes, after the run as before it.
 home_cache=${CNA_NB_CACHE:-$HOME/.cache/cna_nb}
+export CNA_NB_CACHE=$(mktemp -d); trap 'rm -rf "$CNA_NB_CACHE"' EXIT     # rm -rf removes the links, never what they point to
+unset CNA_NB_STATS_DIR
+for m in "$home_cache"/*/; do [ -f "$m/config.json" ] && ln -s "${m%/}" "$CNA_NB_CACHE/$(basename "$m")"; done
+ls "$CNA_NB_CACHE"/*/config.json >/dev/null 2>&1 || echo "test.sh: no built model in $home_cache: the embedded model will be built into the" \
+  "suite's temporary cache (about a minute, discarded at the end); run 'bash setup.sh' once to keep it"
 listing() { [ -d "$home_cache" ] && find "$home_cache" -printf '%P %y %s\n' | sort; true; }
 before=$(listing)
 check_home() { [ "$(listing)" = "$before" ] || { echo "the test suite changed $home_cache:"; diff <(echo "$before") <(listing) | head -20; exit 1; }; }
 # A few notebooks per fresh process: most notebooks load the embedded model, and one long-lived runner held every notebook's copy at once
 # (33 GB); one process per notebook paid ~5 s of imports 24 times. The notebooks without the embedded model share one process.
 groups=(
-  'nbs ^(00|02|03a|04|06|08|09|10|11|18|19)_.*\.ipynb$'
-  'nbs ^(01|03|05)_.*\.ipynb$'  'nbs ^(07|12)_.*\.ipynb$'  'nbs ^(13|16)_.*\.ipynb$'  'nbs ^(14|17)_.*\.ipynb$'  'nbs ^(15_.*|index)\.ipynb$'
+  'nbs ^(00|00a|00b|02|03a|04|06|08|08a|09|10|11|17a|18|19)_.*\.ipynb$'
+  'nbs ^(01|01a|03|05|05a)_.*\.ipynb$'  'nbs ^(07|07a|12)_.*\.ipynb$'  'nbs ^(13|16)_.*\.ipynb$'  'nbs ^(14|17)_.*\.ipynb$'  'nbs ^(15_.*|index)\.ipynb$'
   'nbs/tutorials ^(paper_reproduction|paper_scale)\.ipynb$'  'nbs/tutorials ^(refusal|your_own_behaviour|moe)\.ipynb$'
 )
 # The dtype-dependent part: the notebooks that load the embedded model through `auto` and compare two computations of the same numbers
 # (dtype, batched vs single capture and decoding, the runner's resume), and the tests of loading, forcing and the bfloat16 equivalences.
-equivalence_groups=('nbs ^(01|05|12)_.*\.ipynb$')
+equivalence_groups=('nbs ^(01|01a|05|05a|12)_.*\.ipynb$')
 equivalence_tests=(tests/test_models.py tests/test_architectures.py)
 case "$mode" in
   all) ;;

@@ -55,8 +55,9 @@ def main():
     from cna_nb.models import load_model
     from cna_nb.data import load_discovery
     from cna_nb.prompts import format_prompts, token_ids, longest_first
-    from cna_nb.hooks import capture
-    from cna_nb.deltas import contrast, n_select
+    from cna_nb.capture import capture
+    from cna_nb.deltas import contrast
+    from cna_nb.deltas import n_select
     model, tok = load_model(dtype=a.dtype)
     header(f"discovery benchmark: {a.n} + {a.n} prompts, embedded 0.5B in {str(model.dtype).replace('torch.', '')} "
            f"(--dtype {a.dtype}), batch {a.batch_size}")

@@ -45,11 +45,13 @@ def main():
     stages = a.stages.split(',')
     if bad := set(stages) - set(STAGES): sys.exit(f"unknown stage(s) {sorted(bad)}: choose from {','.join(STAGES)}")
     os.environ['CNA_NB_STATS_CACHE'] = '0'
-    from cna_nb.models import load_model, model_fingerprint
+    from cna_nb.models import load_model
+    from cna_nb.fingerprint import model_fingerprint
     from cna_nb.data import load_discovery, jbb_prompts
     from cna_nb.deltas import contrast
     from cna_nb.decoding import generate
-    from cna_nb.interventions import steer, Condition
+    from cna_nb.interventions import steer
+    from cna_nb.conditions import Condition
     from cna_nb.runner import evaluate
     from cna_nb.mmlu import mmlu_eval
     from cna_nb.data import load_mmlu

@@ -27,7 +27,7 @@ def main():
     from cna_nb.prompts import format_prompts, eos_ids
     from cna_nb.decoding import generate
     from cna_nb.interventions import steer
-    from cna_nb.universal import find_circuit
+    from cna_nb.circuit import find_circuit
     header(f"steered generation benchmark: {a.n} JBB prompts × {a.tokens} tokens, embedded 0.5B in {a.dtype}, batch {a.batch_size}")
     model, tok = load_model(dtype=a.dtype)
     circ = find_circuit(model, tok, *load_discovery(), progress=False)      # statistics cache: instant after the first run

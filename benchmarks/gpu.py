@@ -74,10 +74,11 @@ def top_set(delta: torch.Tensor, k: int) -> set:
 
 
 def run_model(name, a, device, dtype, tok, pos, neg, rows, eq_rows):
-    from cna_nb.hooks import capture, PerPrompt, MeanStats, neuron_shape
+    from cna_nb.capture import capture, PerPrompt, MeanStats
+    from cna_nb.hooks import neuron_shape
     from cna_nb.decoding import generate
     from cna_nb.interventions import steer
-    from cna_nb.deltas import Circuit
+    from cna_nb.circuit import Circuit
     t, model = timed(device, lambda: build(name, dtype, device, a.tiny))
     L, N = neuron_shape(model)
     n_params = sum(p.numel() for p in model.parameters())
@@ -156,7 +157,7 @@ def run_model(name, a, device, dtype, tok, pos, neg, rows, eq_rows):
 def device_map_path(model, name, a, tok, prompts, eq_rows):
     "Save the random model, load it back through cna_nb.load_model(folder, device_map='auto'), check it computes the same."
     from cna_nb.models import load_model
-    from cna_nb.hooks import capture, PerPrompt
+    from cna_nb.capture import capture, PerPrompt
     from tokenizers import Tokenizer, Regex, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
     with tempfile.TemporaryDirectory() as d:

@@ -32,7 +32,7 @@ def child(n, hi):
     from cna_nb.models import load_model
     from cna_nb.data import load_advbench, load_harmbench, load_mmlu
     from cna_nb.deltas import contrast
-    from cna_nb.hooks import capture
+    from cna_nb.capture import capture
     model, tok = load_model(dtype=os.environ.get('CNA_BENCH_DTYPE', 'float32'))
     harm = pool(tok, list(load_advbench().goal) + load_harmbench(), 38, hi, n//2)
     benign = pool(tok, list(load_mmlu(subset=False).question.sample(frac=1, random_state=0)[:4000]), 38, hi, n//2)

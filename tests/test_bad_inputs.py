@@ -5,12 +5,16 @@ from pathlib import Path
 import pandas as pd, pytest, torch
 from conftest import tiny_model, CharTok
 from cna_nb.cli import main
-from cna_nb.deltas import Circuit, contrast, select_top, n_select, random_circuit, residual_contrast, ResidualContrast
+from cna_nb.circuit import Circuit, random_circuit
+from cna_nb.deltas import select_top, n_select
+from cna_nb.deltas import contrast, residual_contrast, ResidualContrast
 from cna_nb.prompts import PromptFormat
-from cna_nb.hooks import capture
+from cna_nb.capture import capture
 from cna_nb.decoding import generate
-from cna_nb.interventions import steer, caa_steer, direction_ablation, Condition, parse_condition
-from cna_nb.universal import find_circuit, find_universal
+from cna_nb.interventions import steer, caa_steer, direction_ablation
+from cna_nb.conditions import Condition, parse_condition
+from cna_nb.circuit import find_circuit
+from cna_nb.universal import find_universal
 from cna_nb.runner import evaluate, ResultsFile
 from cna_nb.judges import HTTPJudge, LocalJudge
 from cna_nb.mmlu import mmlu_eval

@@ -5,12 +5,17 @@ import errno, hashlib, http.server, json, os, signal, subprocess, sys, threading
 from pathlib import Path
 import pytest, torch
 from conftest import tiny_model, CharTok
-from cna_nb.cli import main, read_prompts
-from cna_nb.deltas import Circuit, contrast, n_select
-from cna_nb.hooks import capture, out_projs
+from cna_nb.cli import main
+from cna_nb.commands import read_prompts
+from cna_nb.circuit import Circuit
+from cna_nb.deltas import n_select
+from cna_nb.deltas import contrast
+from cna_nb.capture import capture
+from cna_nb.hooks import out_projs
 from cna_nb.decoding import generate
-from cna_nb.interventions import steer, Condition
-from cna_nb.universal import find_circuit
+from cna_nb.interventions import steer
+from cna_nb.conditions import Condition
+from cna_nb.circuit import find_circuit
 from cna_nb.runner import evaluate, ResultsFile
 from cna_nb.judges import HTTPJudge
 from cna_nb.mmlu import mmlu_eval
@@ -271,7 +276,7 @@ def test_a_copied_statistics_entry_is_not_used(tmp_path, monkeypatch):
     monkeypatch.setenv('CNA_NB_CACHE', str(tmp_path)); monkeypatch.setenv('CNA_NB_STATS_CACHE', '1')
     a = capture(M, T, ['one prompt'], progress=False).mean
     b = capture(M, T, ['another, longer prompt'], progress=False).mean
-    from cna_nb.hooks import stats_path, MeanStats
+    from cna_nb.capture import stats_path, MeanStats
     from cna_nb.prompts import as_format
     ea, eb = (stats_path(M, as_format(None).texts(T, [q]), 'mlp', MeanStats()) for q in ('one prompt', 'another, longer prompt'))
     eb.write_bytes(ea.read_bytes())                                        # entry b now holds a's numbers
@@ -340,7 +345,7 @@ def test_the_round2_suite_is_large_enough():
 
 def test_a_locked_output_folder_is_refused_before_any_work(tmp_path, monkeypatch):
     from cna_nb import ablation
-    from cna_nb.models import file_lock, LockedError
+    from cna_nb.locks import file_lock, LockedError
     monkeypatch.setattr(ablation, 'find_circuit', lambda *a, **k: pytest.fail('discovery ran before the lock was checked'))
     with file_lock(tmp_path/'exp', wait=False, what='output folder'):
         with pytest.raises(LockedError, match='output folder'):

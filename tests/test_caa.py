@@ -2,9 +2,11 @@
 import pytest, torch
 from conftest import tiny_model, FAMILIES
 from cna_nb.testing import CharTok
-from cna_nb.hooks import capture, PerPrompt
-from cna_nb.deltas import Circuit, residual_contrast, ResidualContrast
-from cna_nb.interventions import caa_steer, direction_ablation, default_layer, Condition
+from cna_nb.capture import capture, PerPrompt
+from cna_nb.circuit import Circuit
+from cna_nb.deltas import residual_contrast, ResidualContrast
+from cna_nb.interventions import caa_steer, direction_ablation, default_layer
+from cna_nb.conditions import Condition
 
 METHODS = ('cna', 'caa', 'dirablate')
 CIRC = Circuit(torch.tensor([1, 1]), torch.tensor([0, 3]), torch.zeros(2, dtype=torch.float64), (3, 48))

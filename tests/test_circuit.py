@@ -1,9 +1,12 @@
 "Circuit discovery is deterministic, exact in size, and its files are safe to reuse."
 import pytest, torch
 from conftest import tiny_model, PROMPTS
-from cna_nb.deltas import contrast, Circuit, select_top
-from cna_nb.universal import find_circuit, find_universal
-from cna_nb.deltas import random_circuit
+from cna_nb.deltas import contrast
+from cna_nb.circuit import Circuit
+from cna_nb.deltas import select_top
+from cna_nb.circuit import find_circuit
+from cna_nb.universal import find_universal
+from cna_nb.circuit import random_circuit
 from cna_nb.interventions import steer
 
 POS, NEG = ['bad thing one', 'bad thing two', 'very bad'], ['good thing one', 'nice', 'fine thing']
@@ -60,7 +63,7 @@ def test_universal_thresholds_are_parameters(ctok):
 
 def test_stored_statistics_are_reused_only_for_the_same_capture(tmp_path, monkeypatch, ctok):
     "A rerun of the same capture loads its statistics; other prompts, a steered model or a changed model recompute."
-    from cna_nb.hooks import capture, MeanStats
+    from cna_nb.capture import capture, MeanStats
     from cna_nb.universal import TopAbsCounter
     monkeypatch.setenv('CNA_NB_CACHE', str(tmp_path)); monkeypatch.setenv('CNA_NB_STATS_CACHE', '1')
     m = tiny_model('qwen2')

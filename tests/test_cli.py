@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd, pytest, torch
 from conftest import tiny_model
 from cna_nb.cli import build_parser, main
-from cna_nb.deltas import Circuit
+from cna_nb.circuit import Circuit
 
 
 @pytest.fixture(scope='module')

@@ -9,7 +9,7 @@ jupyter_client = pytest.importorskip('jupyter_client')
 SETUP = r'''
 import threading, time, torch, transformers
 from cna_nb.testing import CharTok
-from cna_nb.deltas import Circuit
+from cna_nb.circuit import Circuit
 from cna_nb.explorer import Explorer
 import cna_nb.runner as R   # the explorer generates through the runner
 cfg = transformers.AutoConfig.for_model('qwen2', vocab_size=97, hidden_size=32, intermediate_size=48, num_hidden_layers=3,

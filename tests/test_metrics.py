@@ -3,7 +3,8 @@ import contextlib, json, math
 import numpy as np, pandas as pd, pytest, torch
 from conftest import tiny_model
 from cna_nb.testing import CharTok
-from cna_nb.interventions import steer, Condition
+from cna_nb.interventions import steer
+from cna_nb.conditions import Condition
 from cna_nb.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap, compare
 from cna_nb.judges import parse_judge, strongreject_score, HTTPJudge, judge_replies
 from cna_nb.runner import evaluate

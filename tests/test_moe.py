@@ -4,11 +4,14 @@ import pytest, torch
 import torch.nn.functional as F
 from conftest import FAMILIES, tiny_model, PROMPTS
 from cna_nb.testing import MOE_FAMILIES
-from cna_nb.hooks import neuron_shape, neuron_layout, out_projs, capture, PerPrompt
+from cna_nb.hooks import neuron_shape, neuron_layout, out_projs
+from cna_nb.capture import capture, PerPrompt
 from cna_nb.moe import MoELayout
-from cna_nb.interventions import steer, Condition
-from cna_nb.deltas import Circuit, contrast, random_circuit
-from cna_nb.universal import find_circuit
+from cna_nb.interventions import steer
+from cna_nb.conditions import Condition
+from cna_nb.circuit import Circuit, random_circuit
+from cna_nb.deltas import contrast
+from cna_nb.circuit import find_circuit
 from cna_nb.runner import evaluate
 from cna_nb.decoding import generate
 

@@ -1,7 +1,7 @@
 "Overlap metrics with known answers, the null model against a simulation, shape errors, compare_models end to end on tiny models."
 import numpy as np, pytest, torch
 from transformers import AutoConfig, AutoModelForCausalLM
-from cna_nb.deltas import Circuit
+from cna_nb.circuit import Circuit
 from cna_nb.testing import CharTok
 from cna_nb.overlap import overlap, null_overlap, layer_overlap, localization, compare_models, steering_table
 

@@ -4,10 +4,15 @@ import http.server, json, os, threading, time, warnings
 from pathlib import Path
 import pytest, torch
 from conftest import tiny_model, CharTok
-from cna_nb.models import model_fingerprint, file_lock, LockedError, load_model
-from cna_nb.hooks import capture, MeanStats, out_projs
-from cna_nb.deltas import Circuit, contrast
-from cna_nb.interventions import steer, Condition
+from cna_nb.fingerprint import model_fingerprint
+from cna_nb.models import load_model
+from cna_nb.locks import file_lock, LockedError
+from cna_nb.capture import capture, MeanStats
+from cna_nb.hooks import out_projs
+from cna_nb.circuit import Circuit
+from cna_nb.deltas import contrast
+from cna_nb.interventions import steer
+from cna_nb.conditions import Condition
 from cna_nb.runner import evaluate, ResultsFile
 from cna_nb.judges import HTTPJudge
 

@@ -3,7 +3,7 @@
     .venv/bin/python tools/execute_nb.py nbs/tutorials/paper_scale.ipynb
 
 Runs in the notebook's folder like Jupyter; stops at the first error (the notebook is then not written). Afterwards run
-`nbdev_clean` and `tools/strip_widgets.py` (DEVELOPERS.md).
+`nbdev_clean` and `tools/strip_widgets.py` (CONTRIBUTING.md, "The notebooks are the source").
 """
 import os, sys, time
 from pathlib import Path

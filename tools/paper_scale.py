@@ -24,9 +24,9 @@ def main():
     a = ap.parse_args()
     from cna_nb.models import load_model
     from cna_nb.data import load_discovery, jbb_prompts, mtbench_prompts, load_mmlu
-    from cna_nb.universal import find_circuit
+    from cna_nb.circuit import find_circuit
     from cna_nb.deltas import residual_contrast
-    from cna_nb.interventions import Condition
+    from cna_nb.conditions import Condition
     from cna_nb.runner import evaluate
     out = Path(a.out or f'nbs/cna_out/paper_scale/{a.model}'); out.mkdir(parents=True, exist_ok=True)
     log = out/'timings.jsonl'
