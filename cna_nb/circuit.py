@@ -14,7 +14,7 @@ from .fingerprint import model_fingerprint, fingerprint_once
 from .prompts import PromptFormat, as_format
 from .moe import MoELayout
 from .hooks import neuron_shape, neuron_layout
-from .deltas import Contrast, contrast, select_top
+from .deltas import contrast
 from .universal import find_universal
 from .defaults import CIRCUIT_FRAC
 
@@ -223,16 +223,6 @@ def load(cls:Circuit, path, model=None) -> 'Circuit':
                                   default=str))
     if model is not None: c.check_model(model)
     return c
-
-# %% ../nbs/07a_circuit.ipynb #e69d13d9
-@patch
-def circuit(self:Contrast, frac: float|None=CIRCUIT_FRAC, k: int|None=None, exclude: bool=True) -> Circuit:
-    "The top neurons by |δ| (`frac` of all MLP neurons, or `k`), without excluded ones unless `exclude=False`."
-    ex = self.exclude if exclude else None
-    layers, neurons = select_top(self.delta, frac, k, ex)
-    meta = {**self.meta, 'frac': frac if k is None else None, 'k': len(layers), 'excluded': int(ex.sum())
-            if ex is not None else 0}
-    return Circuit(layers, neurons, self.delta[layers, neurons], tuple(self.delta.shape), meta)
 
 # %% ../nbs/07a_circuit.ipynb #c344ddbc
 def random_circuit(circuit: Circuit, seed: int=0, exclude: torch.Tensor|None=None) -> Circuit:

@@ -13,11 +13,11 @@ __all__ = ['EPILOG', 'COMMANDS', 'build_parser', 'main']
 
 # %% ../nbs/18_cli.ipynb #b08470c4
 EPILOG = """examples:
-  cna prepare                                              # build the embedded model's cache (first use ~1 min)
-  cna run                                                  # the refusal experiment on 100 JBB prompts
+  cna prepare                                # build the embedded model's cache (first use ~1 min)
+  cna run                                    # the refusal experiment: baseline / CNA / random / CAA on 100 JBB prompts
   cna discover --positive french.txt --negative english.txt --out french.pt
   cna steer --circuit french.pt --m 3 --prompt "Write a short note to a colleague."
-  cna eval --circuit cna_out/circuit.pt --prompts jbb --conditions baseline cna:m=0 caa:alpha=1 --out eval.csv
+  cna eval --circuit cna_out/circuit.pt --conditions baseline cna:m=0 random:m=0 caa:alpha=1 --out eval.csv
   cna compare --base Qwen/Qwen2.5-0.5B --instruct Qwen/Qwen2.5-0.5B-Instruct --out compare/
 
 conditions: baseline, cna:m=M (circuit × M), random:m=M (random control × M), caa:alpha=A, dirablate:alpha=A

@@ -36,9 +36,9 @@ def _id_options(c) -> tuple:
     """A condition's options as its id reads them: a `toward` tensor as its (layer, neuron, value) triples at the
     condition's neurons — the form `toward` was kept in before, so ids of earlier results still match."""
     o = dict(c.options)
-    if isinstance(o.get('toward'), torch.Tensor):
-        t = o['toward']
-        o['toward'] = tuple((int(l), int(n), float(t[l, n])) for l, n in zip(c.target.layers, c.target.neurons))
+    if not isinstance(o.get('toward'), torch.Tensor): return c.options
+    t = o['toward']
+    o['toward'] = tuple((int(l), int(n), float(t[l, n])) for l, n in zip(c.target.layers, c.target.neurons))
     return tuple(sorted(o.items()))
 
 # %% ../nbs/08a_conditions.ipynb #b05f5ff3
@@ -206,7 +206,11 @@ def apply(self:Condition, model):
     o = self.opts
     if self.kind == 'baseline': return contextlib.nullcontext(model)
     if self.kind in _NEURON_KINDS:
-        return steer(model, self.target, self.m, o.get('method', 'hook'), toward=o.get('toward'))
+        toward = o.get('toward')
+        if isinstance(toward, tuple):                # (layer, neuron, value) triples: how conditions held it before 0.2
+            toward = torch.zeros(self.target.shape, dtype=torch.float64)
+            for l, n, v in o['toward']: toward[l, n] = v
+        return steer(model, self.target, self.m, o.get('method', 'hook'), toward=toward)
     if self.kind == 'caa':
         # None, an int, 'all' or a tuple
         layers = o.get('layers'); layers = list(layers) if isinstance(layers, tuple) else layers

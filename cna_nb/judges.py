@@ -145,13 +145,10 @@ def _http_advice(code: int) -> str:
 
 # %% ../nbs/11_judges.ipynb #4f4b82ee
 class HTTPJudge:
-    """An OpenAI-compatible chat endpoint as StrongREJECT judge, e.g. `HTTPJudge('http://localhost:8000/v1',
-    'my-judge-model')`.
+    """An OpenAI-compatible chat endpoint as StrongREJECT judge, e.g. `HTTPJudge('http://localhost:8000/v1', 'my-model')`.
     One request per text, at most `timeout` seconds for the whole request, no retries: a failure raises at once.
-    Redirects are refused (a
-    POST is never re-sent elsewhere or turned into a GET): the error names the URL to give.
-    The api_key is sent only as a Bearer header and never appears in messages (nor do credentials written into the
-    URL)."""
+    Redirects are refused (a POST is never re-sent elsewhere or turned into a GET): the error names the URL to give.
+    The api_key is sent only as a Bearer header and never appears in messages (nor do credentials written into the URL)."""
     def __init__(self, url: str, model: str, api_key: str|None=None, timeout: float=60, max_tokens: int=512,
                  system: str|None=None):
         if not url.startswith(('http://', 'https://')):

@@ -46,6 +46,7 @@ def _locked_file(lp: Path, wait: bool, what: str, path):
             f.seek(0); holder = f.read().strip() or '?'; f.close()
             raise LockedError(f"{what} {str(path)!r} is in use by process {holder}: wait for it to finish, stop it, "
                               "or use another output path") from None
+        except BaseException: f.close(); raise
         try: current = os.stat(lp).st_ino == os.fstat(f.fileno()).st_ino
         except FileNotFoundError: current = False
         if current: return f
@@ -65,7 +66,6 @@ def file_lock(path: str|Path, # the file or folder to protect; the lock is `<pat
         f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
         with _inode_lock(real, wait, what, path): yield lp
     finally:
-        try:
-            os.unlink(lp)                                # while still held: a waiter sees it gone and locks a new file
-        except FileNotFoundError: pass
+        try: os.unlink(lp)                           # while still held: a waiter sees it gone and locks a new file
+        except OSError: pass                         # gone already, or a folder we may not write: the lock is still released
         finally: fcntl.flock(f, fcntl.LOCK_UN); f.close()

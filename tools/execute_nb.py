@@ -13,6 +13,8 @@ from execnb.shell import CaptureShell
 def main(path):
     path = Path(path).resolve(); nb = read_nb(path)
     os.chdir(path.parent); t0 = time.time()
+    for c in nb.cells:                        # execnb keeps the old outputs of a cell that now prints nothing: clear them first
+        if c.cell_type == 'code': c.outputs = []
     sh = CaptureShell(path, mpl_format='png')   # not execnb's default 'retina' (2× pixels): CONTRIBUTING.md: small PNGs, dpi ≤ 100
     sh.run_all(nb, exc_stop=True)
     write_nb(nb, path); print(f'{path.name}: executed in {time.time() - t0:.0f} s')

@@ -1,0 +1,37 @@
+"""The README's main result tables are quoted from kept result files: this re-reads the files and checks every quoted number."""
+import re
+from pathlib import Path
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS = {'baseline': 'baseline', 'CNA ablation (m = 0)': 'CNA m=0', 'random control (m = 0)': 'random m=0', 'CAA (α = 1)': 'CAA α=1'}
+
+
+def readme_table(after: str) -> dict[str, list[str]]:
+    "The rows of the first markdown table after the line that starts with `after`, by condition."
+    text = (ROOT/'README.md').read_text().split('\n')
+    start = next(i for i, l in enumerate(text) if l.startswith(after))
+    rows, seen = {}, False
+    for l in text[start:]:
+        if l.startswith('|'):
+            seen = True
+            cells = [c.strip() for c in l.strip('|').split('|')]
+            if cells[0] in ROWS: rows[ROWS[cells[0]]] = cells
+        elif seen: break
+    return rows
+
+
+@pytest.mark.parametrize('after, folder', [('`cna run` at its defaults', 'xeon-amx_f32_b64'),
+                                           ('**bfloat16** (`--dtype bfloat16`', 'xeon-amx_bf16_b64')])
+def test_readme_result_tables_match_the_kept_runs(after, folder):
+    "Refusal with its CI, verdict counts and quality of each condition, as printed in the README, equal the kept `cna run` summary."
+    kept = pd.read_csv(ROOT/'benchmarks/results/cna_run'/folder/'summary.csv').set_index('condition')
+    rows = readme_table(after)
+    assert set(rows) == set(ROWS.values())
+    for cond, cells in rows.items():
+        k = kept.loc[cond]
+        assert cells[2] == f"{100*k.refusal:.1f}% [{100*k.refusal_lo:.1f}, {100*k.refusal_hi:.1f}]", (cond, cells[2])
+        assert cells[3] == f"{int(k.refused)} / {int(k.complied)} / {int(k.degenerate)}", (cond, cells[3])
+        assert cells[4] == f"{k.quality:.3f}", (cond, cells[4])
+        assert int(k.n) == 100 and int(k.max_new_tokens) == 48
