@@ -78,8 +78,8 @@ def experiment_conditions(circ: Circuit, con: Contrast, rc=None, m: float=0.0, s
                           caa_alpha: float|None=1.0) -> list[Condition]:
     """Baseline, CNA at m, the random control at m (avoiding universal neurons too) and, with a residual contrast, CAA
     at α."""
-    conds = [Condition.baseline(), Condition.cna(circ, m=m), Condition.random(circ, m=m, seed=seed,
-                                                                              exclude=con.exclude)]
+    conds = [Condition.baseline(), Condition.cna(circ, m=m),
+             Condition.random(circ, m=m, seed=seed, exclude=con.exclude)]
     return conds + ([Condition.caa(rc, alpha=caa_alpha)] if rc is not None and caa_alpha is not None else [])
 
 # %% ../nbs/14_ablation.ipynb #fb2079d6

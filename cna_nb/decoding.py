@@ -83,9 +83,8 @@ def decode(model, seqs: list[list[int]], # token ids, all starting with `prefix`
 class Greedy:
     """Decoding policy: the most likely next token; a row is done when it emits one of `eos` (not kept). Tokens collect
     in `outs`."""
-    def __init__(self, n_rows: int, eos: list[int]): self.outs, self.eos = [[]
-                                                                            for _ in range(n_rows)], torch.tensor(eos,
-                                                                                    dtype=torch.long)
+    def __init__(self, n_rows: int, eos: list[int]):
+        self.outs, self.eos = [[] for _ in range(n_rows)], torch.tensor(eos, dtype=torch.long)
     def __call__(self, step, logits, alive):
         nxt = logits.argmax(-1).cpu()
         done = torch.isin(nxt, self.eos)

@@ -13,7 +13,7 @@ from .prompts import PromptFormat, as_format
 from .capture import capture, MeanStats
 from .hooks import neuron_layout
 from .defaults import CIRCUIT_FRAC
-if TYPE_CHECKING: from cna_nb.circuit import Circuit    # the return type of Contrast.circuit (07a), for readers and checkers
+if TYPE_CHECKING: from cna_nb.circuit import Circuit    # the return type of Contrast.circuit (07a)
 
 # %% auto #0
 __all__ = ['contrastive_delta', 'n_select', 'select_top', 'prompts_hash', 'Contrast', 'contrast', 'ResidualContrast',
@@ -140,6 +140,5 @@ def residual_contrast(model, tok, positive: list[str], negative: list[str], fmt:
     pos = capture(model, tok, positive, site='resid', fmt=fmt, batch_size=batch_size, progress=progress, desc='resid +')
     neg = capture(model, tok, negative, site='resid', fmt=fmt, batch_size=batch_size, progress=progress, desc='resid −')
     rms = ((pos.sumsq + neg.sumsq).sum(-1) / (pos.n + neg.n)).sqrt()   # [n_layers]
-    return ResidualContrast(pos.mean - neg.mean, rms, dict(n_positive=pos.n, n_negative=neg.n,
-                                                           fingerprint=model_fingerprint(model),
-                                                           **as_format(fmt).describe()))
+    meta = dict(n_positive=pos.n, n_negative=neg.n, fingerprint=model_fingerprint(model), **as_format(fmt).describe())
+    return ResidualContrast(pos.mean - neg.mean, rms, meta)

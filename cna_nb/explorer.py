@@ -127,8 +127,8 @@ def start(self:Explorer):
 @patch
 def _run(self:Explorer, **args):
     try:
-        self.last = self.compare(**args, on_status=lambda s: setattr(self.status, 'value',
-                                                                     f'<i>{html.escape(s)}</i>'))
+        show = lambda s: setattr(self.status, 'value', f'<i>{html.escape(s)}</i>')
+        self.last = self.compare(**args, on_status=show)
         self.output.value = self.render(self.last); self.status.value = ''
     except Exception as e:
         self.last = e

@@ -130,6 +130,5 @@ def _foreign_hook(h) -> bool:
 def is_hooked(model) -> bool:
     """True while an intervention is active (hooks or weights) or a forward hook of anyone but transformers is
     registered on the model."""
-    return getattr(model, '_cna_steering', 0) > 0 or any(_foreign_hook(h) for m in model.modules()
-                                                         for hooks in (m._forward_hooks, m._forward_pre_hooks)
-                                                         for h in hooks.values())
+    hooks = (h for m in model.modules() for d in (m._forward_hooks, m._forward_pre_hooks) for h in d.values())
+    return getattr(model, '_cna_steering', 0) > 0 or any(_foreign_hook(h) for h in hooks)

@@ -202,8 +202,8 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
     if name not in EMBEDDED and Path(path).exists(): return _load_folder(Path(path), name, dtype, device_map, kwargs)
     try:
         tok = AutoTokenizer.from_pretrained(path)
-        model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map,
-                                                           output_loading_info=True, **kwargs)
+        model, info = AutoModelForCausalLM.from_pretrained(
+            path, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
     except (OSError, ValueError) as e:  # missing folder, unknown id, offline hub
         raise OSError(f"could not load {name!r}: not an embedded model ({sorted(EMBEDDED)}), nor a local folder, nor "
                       f"an HF id in the local cache. Pass a folder with config.json and weights, or download the model "
@@ -213,8 +213,8 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
 # %% ../nbs/01_models.ipynb #662f400e
 def _checked(model, info: dict, tok, name: str):
     "The loaded model in eval mode, refused when transformers had to fill any of its weights with random numbers."
-    bad = sorted(info.get('missing_keys') or []) + sorted(str(k[0] if isinstance(k, tuple) else k)
-                                                          for k in info.get('mismatched_keys') or [])
+    mismatched = [str(k[0] if isinstance(k, tuple) else k) for k in info.get('mismatched_keys') or []]
+    bad = sorted(info.get('missing_keys') or []) + sorted(mismatched)
     # transformers fills such tensors with random numbers and carries on: every result would come from a partly random
     # model
     if bad:
@@ -245,8 +245,8 @@ def _load_folder(folder: Path, name: str, dtype, device_map, kwargs):
                          f"with model.save_pretrained(folder)")
     try:
         tok = AutoTokenizer.from_pretrained(folder)
-        model, info = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, device_map=device_map,
-                                                           output_loading_info=True, **kwargs)
+        model, info = AutoModelForCausalLM.from_pretrained(
+            folder, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
     except (MemoryError, ImportError, torch.cuda.OutOfMemoryError):
         raise   # not the files' fault: the library's own message says what
     # truncated safetensors, wrong shapes, an unknown architecture: the library's own exception types vary

@@ -156,9 +156,9 @@ def split_half_circuits(model, tok, positive: list[str], negative: list[str], se
 # %% ../nbs/16_overlap.ipynb #5e800b3e
 def stability_table(pairs: dict[str, tuple[Circuit, Circuit]]) -> pd.DataFrame:
     "Overlap and its null interval for named pairs of circuits."
-    return pd.DataFrame([{'pair': k, **overlap(a, b), **{f'null_{x}': v for x, v in null_overlap(a, b).items()
-                                                         if x != 'observed'}}
-                         for k, (a, b) in pairs.items()])
+    def row(k, a, b): return {'pair': k, **overlap(a, b),
+                              **{f'null_{x}': v for x, v in null_overlap(a, b).items() if x != 'observed'}}
+    return pd.DataFrame([row(k, a, b) for k, (a, b) in pairs.items()])
 
 # %% ../nbs/16_overlap.ipynb #27dd6f86
 @dataclass

@@ -78,9 +78,8 @@ def compare(df: pd.DataFrame, a: str, b: str='baseline', # condition names: a is
         xa, xb = wide[(m, a)].astype(float).to_numpy(), wide[(m, b)].astype(float).to_numpy()
         keep = ~(np.isnan(xa) | np.isnan(xb)); xa, xb = xa[keep], xb[keep]
         pb = paired_bootstrap(xa, xb)
-        test, p = ('McNemar exact', mcnemar_exact(xa > 0.5,
-                                                  xb > 0.5)['p']) if m in BINARY_METRICS else ('paired bootstrap',
-                                                          pb['p'])
+        if m in BINARY_METRICS: test, p = 'McNemar exact', mcnemar_exact(xa > 0.5, xb > 0.5)['p']
+        else: test, p = 'paired bootstrap', pb['p']
         rows.append(dict(metric=m, a=a, b=b, n=int(keep.sum()), mean_a=xa.mean() if len(xa) else np.nan,
                          mean_b=xb.mean() if len(xb) else np.nan,
                          diff=pb['diff'], diff_lo=pb['lo'], diff_hi=pb['hi'], test=test, p=p))

@@ -61,12 +61,11 @@ def sweep_summary(gen: pd.DataFrame, mm: pd.DataFrame|None=None) -> pd.DataFrame
     if mm is not None:
         acc = mmlu_accuracy(mm.assign(condition=list(zip(mm.method, mm.alpha))))
         acc[['method', 'alpha']] = pd.DataFrame(acc.condition.tolist(), index=acc.index)
-        s = s.merge(acc.drop(columns=['condition', 'n']).rename(columns={'accuracy': 'mmlu', 'acc_lo': 'mmlu_lo',
-                                                                         'acc_hi': 'mmlu_hi'}), on=['method', 'alpha'],
-                                                                         how='left')
-    return s.sort_values(['method', 'alpha'], key=lambda c: c.map({m: i for i,
-                                                                   m in enumerate(dict.fromkeys(gen.method))})
-                                                                   if c.name == 'method' else c).reset_index(drop=True)
+        names = {'accuracy': 'mmlu', 'acc_lo': 'mmlu_lo', 'acc_hi': 'mmlu_hi'}
+        s = s.merge(acc.drop(columns=['condition', 'n']).rename(columns=names), on=['method', 'alpha'], how='left')
+    order = {m: i for i, m in enumerate(dict.fromkeys(gen.method))}     # methods in the order they were given
+    s = s.sort_values(['method', 'alpha'], key=lambda c: c.map(order) if c.name == 'method' else c)
+    return s.reset_index(drop=True)
 
 # %% ../nbs/15_strength.ipynb #75fdab22
 def plot_alpha_sweep(summary: pd.DataFrame, metrics=(('refusal', 'refusal rate'), ('quality', 'quality (1 − repeated '

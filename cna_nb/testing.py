@@ -35,9 +35,9 @@ def tiny_model(model_type: str='qwen2', # a key of `FAMILIES` or `MOE_FAMILIES`
                **config) -> torch.nn.Module:
     """A random model of `model_type` with 3 layers × 48 MLP neurons, vocabulary 97, in eval mode (extra `config`
     overrides the sizes)."""
-    kw = dict(vocab_size=97) if model_type in ('gpt2', 'gpt_neox') else dict(vocab_size=97, hidden_size=32,
-                                                                             intermediate_size=48,
-              num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2)
+    kw = dict(vocab_size=97) if model_type in ('gpt2', 'gpt_neox') else dict(
+        vocab_size=97, hidden_size=32, intermediate_size=48, num_hidden_layers=3, num_attention_heads=4,
+        num_key_value_heads=2)
     if model_type in MOE_FAMILIES: kw['num_experts_per_tok'] = 2
     kw.update({**FAMILIES, **MOE_FAMILIES}.get(model_type, {})); kw.update(config)
     cfg = AutoConfig.for_model(model_type, **kw)
@@ -56,8 +56,8 @@ class CharTok:
         L = max(map(len, ids))
         return {'input_ids': torch.tensor([[0]*(L-len(i)) + i for i in ids]),
                 'attention_mask': torch.tensor([[0]*(L-len(i)) + [1]*len(i) for i in ids])}
-    def batch_decode(self, seqs, skip_special_tokens=True): return [''.join(chr(97 + int(t) % 26) for t in s)
-                                                                    for s in seqs]
+    def batch_decode(self, seqs, skip_special_tokens=True):
+        return [''.join(chr(97 + int(t) % 26) for t in s) for s in seqs]
 
 # %% ../nbs/02_testing.ipynb #9d690161
 class ChatCharTok(CharTok):
