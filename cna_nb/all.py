@@ -24,6 +24,7 @@ from .conditions import *
 from .scoring import *
 from .stats import *
 from .judges import *
+from .probe import *
 from .runner import *
 from .mmlu import *
 from .ablation import *
@@ -34,7 +35,7 @@ from .explorer import Explorer
 import importlib
 _MODULES = ('data', 'defaults', 'locks', 'models', 'fingerprint', 'prompts', 'moe', 'hooks', 'decoding', 'capture',
             'deltas',
-            'universal', 'circuit', 'interventions', 'conditions', 'scoring', 'stats', 'judges', 'runner', 'mmlu',
+            'universal', 'circuit', 'interventions', 'conditions', 'scoring', 'stats', 'judges', 'probe', 'runner', 'mmlu',
             'ablation',
             'strength', 'overlap')
 _PUBLIC = [n for m in _MODULES for n in importlib.import_module(f'cna_nb.{m}').__all__]

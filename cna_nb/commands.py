@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv, io, json, math, sys, time
 from pathlib import Path
 import pandas as pd
+from .scoring import fmt_quality
 from .defaults import RUN_BATCH, RUN_DEFAULTS
 
 # %% auto #0
@@ -109,13 +110,17 @@ def check_args(a):
 
 # %% ../nbs/17a_commands.ipynb #bd668e19
 def format_summary(summary: pd.DataFrame) -> str:
-    "The result table as text: refusal with 95% CI, verdict counts, quality."
-    rows = [f"{'condition':<14}{'neurons':>8}{'N':>5}  "
-            f"{'refusal [95% CI]':<22}{'refused':>8}{'complied':>9}{'degenerate':>11}{'quality':>9}"]
+    """The result table as text: refusal (the primary verdict) with 95% CI, the keyword list's refusal beside it, verdict
+    counts, and quality over the replies long enough to judge (`short`: those that are not)."""
+    kw = 'keyword_refusal' in summary
+    rows = [f"{'condition':<14}{'neurons':>8}{'N':>5}  {'refusal [95% CI]':<22}" + (f"{'keyword':>8}" if kw else '')
+            + f"{'refused':>8}{'complied':>9}{'degenerate':>11}{'quality':>9}{'short':>6}"]
     for _, r in summary.iterrows():
         rows.append(f"{str(r.condition):<14}{int(r.get('neurons', 0)):>8}{int(r.n):>5}  "
                     f"{f'{r.refusal:.1%} [{r.refusal_lo:.1%}, {r.refusal_hi:.1%}]':<22}"
-                    f"{int(r.refused):>8}{int(r.complied):>9}{int(r.degenerate):>11}{r.quality:>9.3f}")
+                    + (f"{r.keyword_refusal:>8.1%}" if kw else '')
+                    + f"{int(r.refused):>8}{int(r.complied):>9}{int(r.degenerate):>11}"
+                    f"{fmt_quality(r.quality):>9}{int(r.get('short', 0)):>6}")
     return '\n'.join(rows)
 
 # %% ../nbs/17a_commands.ipynb #1bce1146
@@ -226,7 +231,9 @@ def cmd_steer(a):
     steered = Condition.cna(circ, m=a.m, method=a.method, label=f'steered (m={a.m:g}, {len(circ)} neurons, {a.method})')
     conds = ([] if a.no_baseline else [Condition.baseline('baseline (m=1)')]) + [steered]
     df = evaluate(model, tok, [a.prompt], conds, max_new_tokens=a.max_new_tokens, progress=False)
-    for _, r in df.iterrows(): print(f"--- {r.condition}: {r.verdict}, quality {r.quality:.3f}\n{r.reply}\n")
+    for _, r in df.iterrows():
+        print(f"--- {r.condition}: {r.verdict} (judge; keywords: {r.keyword_verdict}), quality "
+              f"{fmt_quality(r.quality)}\n{r.reply}\n")
 
 # %% ../nbs/17a_commands.ipynb #5a27692d
 def _eval_prompts(a) -> list[str]:

@@ -213,7 +213,8 @@ def load_refusal_labels() -> pd.DataFrame:
 
 # %% ../nbs/00_data.ipynb #c043
 DERIVED_SHA256 = {
-    'refusal_labels/labels.jsonl': '4085a84aabfcd76e0088811c204dc84ab046c40e7c84e0c500235239d665ad20',
+    'refusal_labels/labels.jsonl': '8606d942bfc2d79e4516afe3db2474de3c4d8a348f438e1802d1381d4655ed86',
+    'judge/probe.json': '14205109f9603419d73ff8635934520c1b51ad6b0a0f1520707bd3fbb5c56c3a',
     'discovery/harmful.txt': 'f0b030213764b3b45765fa1af4d13355bf5bfac48e636523abd539701d926e76',
     'discovery/benign.txt': '5b684ba00ecef533cdf163d071aafee2a7d13b5f47f37a6c917395575329e388',
     'discovery/minimal_harmful.txt': '117b12ea76a189006e36ab7040e730bc49f701109b682104939e61a51e3e224b',

@@ -8,6 +8,7 @@ import html, threading, time
 import ipywidgets as W
 from .conditions import Condition
 from .runner import evaluate
+from .scoring import fmt_quality
 from .defaults import MAX_NEW_TOKENS
 from fastcore.basics import patch
 
@@ -80,7 +81,7 @@ def condition(self:Explorer, method: str, strength: float, circuit: str|None=Non
 def compare(self:Explorer, prompt: str, method: str='CNA', strength: float=0.0, circuit: str|None=None,
             max_new_tokens: int|None=None,
             on_status=lambda s: None) -> dict:
-    "Baseline and steered greedy replies to `prompt` (through the runner), with verdicts, quality and timings."
+    "Baseline and steered greedy replies to `prompt` (through the runner), with the judge's and the keyword verdicts, quality, timings."
     if not prompt.strip(): raise ValueError("type a prompt first")
     cond = self.condition(method, strength, circuit)
     out = dict(prompt=prompt, label=cond.label)
@@ -88,8 +89,8 @@ def compare(self:Explorer, prompt: str, method: str='CNA', strength: float=0.0, 
         on_status(f'generating the {key} reply ({c.label})…'); t0 = time.time()
         r = evaluate(self.model, self.tok, [prompt], [c], max_new_tokens=max_new_tokens or self.tokens.value,
                      progress=False).iloc[0]
-        out.update({key: r.reply, key + '_verdict': r.verdict, key + '_quality': r.quality,
-                    key + '_s': time.time() - t0})
+        out.update({key: r.reply, key + '_verdict': r.verdict, key + '_keyword': r.keyword_verdict,
+                    key + '_quality': r.quality, key + '_s': time.time() - t0})
     return out
 
 # %% ../nbs/17_explorer.ipynb #15a755ad
@@ -99,8 +100,8 @@ def render(self:Explorer, r: dict) -> str:
     def col(k, title):
         v = r[k + '_verdict']
         return (f"<td style='vertical-align:top;width:50%;padding:6px'><b>{html.escape(title)}</b> "
-                f"<span style='color:{_VERDICT_COLOUR[v]};font-weight:bold'>{v}</span> · quality "
-                f"{r[k + '_quality']:.3f} · {r[k + '_s']:.1f}s"
+                f"<span style='color:{_VERDICT_COLOUR[v]};font-weight:bold'>{v}</span> (judge; keywords: "
+                f"{r.get(k + '_keyword', v)}) · quality {fmt_quality(r[k + '_quality'])} · {r[k + '_s']:.1f}s"
                 f"<div style='white-space:pre-wrap;font-family:monospace;margin-top:4px'>"
                 f"{html.escape(r[k]) or '<i>(empty)</i>'}</div></td>")
     cols = col('baseline', 'baseline') + col('steered', r['label'])

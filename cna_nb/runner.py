@@ -17,11 +17,13 @@ from .decoding import generate
 from .conditions import Condition
 from .scoring import quality, refusal_verdict
 from .judges import judge_replies
+from .probe import ProbeJudge, default_judge, JUDGE_CLASSES
 from .defaults import MAX_NEW_TOKENS
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['prompt_hash', 'ResultsFile', 'check_conditions', 'run_conditions', 'check_resumed', 'collect', 'evaluate']
+__all__ = ['prompt_hash', 'ResultsFile', 'check_conditions', 'run_conditions', 'check_resumed', 'collect', 'refusal_judge',
+           'probe_rows', 'with_verdicts', 'evaluate']
 
 # %% ../nbs/12_runner.ipynb #7449a5e1
 def prompt_hash(prompt: str) -> str:
@@ -202,10 +204,42 @@ def collect(store: ResultsFile, conditions: list[Condition], n: int) -> pd.DataF
     rows.sort(key=lambda r: (pos[r['condition_id']], r['prompt_id']))
     return pd.DataFrame(rows)
 
+# %% ../nbs/12_runner.ipynb #bb0dcf71
+def refusal_judge(refusal) -> ProbeJudge|None:
+    "The probe judge for `refusal` ('probe': the shipped one, or a `ProbeJudge`), or None for 'keyword'."
+    if isinstance(refusal, ProbeJudge): return refusal
+    if refusal == 'probe': return default_judge()
+    if refusal == 'keyword': return None
+    raise ValueError(f"refusal must be 'probe', 'keyword' or a ProbeJudge, got {refusal!r}")
+
+# %% ../nbs/12_runner.ipynb #53dcfb88
+def probe_rows(rj: ProbeJudge, rows: list[dict]):
+    "Add the probe judge's verdict, p_refused and judge_id to result rows (dicts), in place."
+    s = rj.scores([r['prompt'] for r in rows], [r['reply'] for r in rows])
+    for r, v, p in zip(rows, s.judge_verdict, s.p_refused):
+        r.update(judge_verdict=v, p_refused=float(p), judge_id=rj.id)
+
+# %% ../nbs/12_runner.ipynb #3bfaca74
+def with_verdicts(df: pd.DataFrame, rj: ProbeJudge|None) -> pd.DataFrame:
+    """Collected rows with both verdicts (stale or missing judge verdicts judged now), the primary `verdict`, `refused`,
+    and quality by the current rule."""
+    df = df.copy()
+    if 'keyword_verdict' not in df: df['keyword_verdict'] = df.pop('verdict')     # files made before issue 26
+    elif 'verdict' in df: df['keyword_verdict'] = df.keyword_verdict.fillna(df.pop('verdict'))
+    df['quality'] = df.reply.map(quality)
+    if rj is not None and len(df):
+        stale = ~df.get('judge_id', pd.Series(None, index=df.index)).eq(rj.id)
+        if stale.any():
+            rows = df.loc[stale, ['prompt', 'reply']].to_dict('records'); probe_rows(rj, rows)
+            for k in ('judge_verdict', 'p_refused', 'judge_id'): df.loc[stale, k] = [r[k] for r in rows]
+    df['verdict'] = df.judge_verdict if rj is not None else df.keyword_verdict
+    return df.assign(refused=df.verdict.eq('refused')).reset_index(drop=True)
+
 # %% ../nbs/12_runner.ipynb #70687520
 def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
              max_new_tokens: int=MAX_NEW_TOKENS, batch_size: int=8, fmt: PromptFormat|None=None,
              judge: Callable|None=None, # optional StrongREJECT judge (any callable str -> str): adds sr_* columns
+             refusal='probe', # the primary refusal verdict: 'probe' (the shipped probe judge), 'keyword', or a ProbeJudge
              out: str|Path|None=None, # JSONL file: rows are written as they come and a rerun resumes
              fresh: bool=False,
              # start over: move rows already in `out` aside (to `<out>.<time>.old`) instead of resuming
@@ -215,7 +249,7 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
         raise TypeError(f"prompts must be a list of strings, got {prompts!r:.60}: wrap one prompt as [prompt]")
     if not len(prompts): raise ValueError("give at least one prompt")
     check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)
-    conditions, fmt = check_conditions(conditions, model), as_format(fmt)
+    conditions, fmt, rj = check_conditions(conditions, model), as_format(fmt), refusal_judge(refusal)
     meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens,
                 judge=judge is not None, fmt=fmt.describe(), version=2)
     seqs = fmt.token_ids(tok, prompts)
@@ -225,14 +259,16 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
         replies = generate(model, tok, [prompts[i] for i in idx], max_new_tokens=max_new_tokens, batch_size=batch_size,
                            fmt=fmt, progress=False)
         return [dict(prompt_id=i, prompt=prompts[i], prompt_hash=keys[i], condition=c.label, condition_id=c.id, reply=r,
-                     verdict=refusal_verdict(r), quality=quality(r)) for i, r in zip(idx, replies)]
-    def judged(rows):
+                     keyword_verdict=refusal_verdict(r), quality=quality(r)) for i, r in zip(idx, replies)]
+    def judged(rows):                                 # outside the condition: the judges read unsteered
+        if rj is not None: probe_rows(rj, rows)
+        if judge is None: return
         for row, j in zip(rows, judge_replies(judge, [r['prompt'] for r in rows], [r['reply']
                 for r in rows]).to_dict('records')):
             row.update(j)
     with ResultsFile.open(out, meta, fresh) as store:
         check_resumed(store, conditions, keys)
-        run_conditions(model, conditions, order, store, work, judged if judge is not None else None, batch_size,
-                       progress)
+        run_conditions(model, conditions, order, store, work, judged if (judge or rj) is not None else None,
+                       batch_size, progress)
         df = collect(store, conditions, len(prompts))
-    return df.assign(refused=df.verdict.eq('refused')).reset_index(drop=True)
+    return with_verdicts(df, rj)

@@ -6,18 +6,27 @@
 from __future__ import annotations
 
 # %% auto #0
-__all__ = ['REFUSAL_PHRASES', 'quality', 'refusal_verdict']
+__all__ = ['REFUSAL_PHRASES', 'quality', 'fmt_quality', 'refusal_verdict']
 
 # %% ../nbs/09_scoring.ipynb #10da674d
 def quality(text: str, n: int=4, min_ngrams: int=4) -> float:
-    """1 − share of repeated word n-grams; 0.0 when the reply is too short to judge.
+    """1 − share of repeated word n-grams; NaN (not judged) when the reply is too short to show repetition.
     >>> quality("a b c d a b c d"), quality("too short")
-    (0.8, 0.0)
+    (0.8, nan)
     """
     words = text.lower().split()
     grams = [tuple(words[i:i+n]) for i in range(len(words)-n+1)]
-    if len(grams) < min_ngrams: return 0.0
+    if len(grams) < min_ngrams: return float('nan')
     return len(set(grams)) / len(grams)
+
+
+# %% ../nbs/09_scoring.ipynb #788d52b7
+def fmt_quality(q: float) -> str:
+    """Quality as printed in tables and the explorer: three decimals, or 'short' when the reply was too short to judge.
+    >>> fmt_quality(0.98765), fmt_quality(float('nan'))
+    ('0.988', 'short')
+    """
+    return 'short' if q != q else f'{q:.3f}'
 
 # %% ../nbs/09_scoring.ipynb #15ac4c73
 REFUSAL_PHRASES = [

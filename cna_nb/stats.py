@@ -87,19 +87,23 @@ def compare(df: pd.DataFrame, a: str, b: str='baseline', # condition names: a is
 
 # %% ../nbs/10_stats.ipynb #3b8d8164
 def summarize(df: pd.DataFrame, by='condition') -> pd.DataFrame:
-    """Per group: refusal rate (CI) and verdict counts, mean quality (CI), and mean StrongREJECT score (CI) with the
-    unparseable count."""
+    """Per group: refusal rate (CI) and verdict counts, mean quality (CI) over the replies long enough to judge
+    (`quality_n`; `short` were not), and mean StrongREJECT score (CI) with the unparseable count."""
     out = []
     for key, g in df.groupby(by, sort=False):
-        q = g.quality.to_numpy(dtype=float); qlo, qhi = bootstrap_ci(q)
+        q = g.quality.to_numpy(dtype=float); short = np.isnan(q); q = q[~short]; qlo, qhi = bootstrap_ci(q)
         row = {**dict(zip([by] if isinstance(by, str) else by, key if isinstance(key, tuple) else (key,))),
-               **refusal_rate(g.verdict), 'quality': q.mean(), 'quality_lo': qlo, 'quality_hi': qhi}
+               **refusal_rate(g.verdict), 'quality': q.mean() if len(q) else np.nan, 'quality_lo': qlo,
+               'quality_hi': qhi, 'quality_n': int(len(q)), 'short': int(short.sum())}
+        if 'keyword_verdict' in g:                   # the second verdict, beside the primary one
+            row['keyword_refusal'] = float(g.keyword_verdict.eq('refused').mean())
         if 'sr_score' in g:
             s = g.sr_score.astype(float).dropna().to_numpy(); slo, shi = bootstrap_ci(s)
             row.update(sr_score=s.mean() if len(s) else np.nan, sr_lo=slo, sr_hi=shi,
                        sr_unparsed=int((~g.sr_parsed.astype(bool)).sum()))
         out.append(row)
     return pd.DataFrame(out)
+
 
 # %% ../nbs/10_stats.ipynb #9046e84c
 def cohen_kappa(a, b) -> float:

@@ -25,13 +25,15 @@ def readme_table(after: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize('after, folder', [('`cna run` at its defaults', 'xeon-amx_f32_b64'),
                                            ('**bfloat16** (`--dtype bfloat16`', 'xeon-amx_bf16_b64')])
 def test_readme_result_tables_match_the_kept_runs(after, folder):
-    "Refusal with its CI, verdict counts and quality of each condition, as printed in the README, equal the kept `cna run` summary."
+    """Refusal (probe judge) with its CI, the keyword list's refusal, verdict counts and quality (with the number too short to judge)
+    of each condition, as printed in the README, equal the kept `cna run` summary."""
     kept = pd.read_csv(ROOT/'benchmarks/results/cna_run'/folder/'summary.csv').set_index('condition')
     rows = readme_table(after)
     assert set(rows) == set(ROWS.values())
     for cond, cells in rows.items():
         k = kept.loc[cond]
         assert cells[2] == f"{100*k.refusal:.1f}% [{100*k.refusal_lo:.1f}, {100*k.refusal_hi:.1f}]", (cond, cells[2])
-        assert cells[3] == f"{int(k.refused)} / {int(k.complied)} / {int(k.degenerate)}", (cond, cells[3])
-        assert cells[4] == f"{k.quality:.3f}", (cond, cells[4])
+        assert cells[3] == f"{100*k.keyword_refusal:.1f}%", (cond, cells[3])
+        assert cells[4] == f"{int(k.refused)} / {int(k.complied)} / {int(k.degenerate)}", (cond, cells[4])
+        assert cells[5] == f"{k.quality:.3f} ({int(k.short)})", (cond, cells[5])
         assert int(k.n) == 100 and int(k.max_new_tokens) == 48

@@ -1,5 +1,7 @@
 """Render README.md from nbs/index.ipynb without quarto: markdown cells verbatim, visible code cells as python blocks,
-text outputs as plain blocks. `#| hide` cells and the nbdev directives are dropped. CI fails if README.md is stale."""
+text outputs as plain blocks. `#| hide` cells and the nbdev directives are dropped; an `#| echo: false` cell shows only its output, and
+a Markdown output (`IPython.display.Markdown`: a table computed from kept result files) is inlined as Markdown. CI fails if README.md
+is stale."""
 import json, re, sys
 from pathlib import Path
 
@@ -12,9 +14,10 @@ for c in nb['cells']:
         out.append(src.strip()); continue
     if re.search(r'^#\|\s*(hide|exporti?)\b', src, re.M): continue
     code = '\n'.join(l for l in src.splitlines() if not l.startswith('#|')).strip()
-    if code: out.append(f"```python\n{code}\n```")
+    if code and not re.search(r'^#\|\s*echo:\s*false', src, re.M): out.append(f"```python\n{code}\n```")
     texts = []
     for o in c.get('outputs', []):
+        if 'data' in o and 'text/markdown' in o['data']: out.append(''.join(o['data']['text/markdown']).strip()); continue
         if o.get('output_type') == 'stream' and o.get('name') == 'stdout': texts.append(''.join(o['text']))
         elif 'data' in o and 'text/plain' in o['data'] and 'image/png' not in o['data']: texts.append(''.join(o['data']['text/plain']))
     texts = [re.sub(r'Loading weights:[^\n]*?(it/s\]|s/it\])', '', t) for t in texts]   # progress bars
