@@ -102,7 +102,7 @@ def main():
                 res[key] = dict(seconds=t.s, tokens=32*64, tokens_per_s=32*64/t.s)
             elif stage == 'jbb':
                 with Timer() as t:
-                    df = evaluate(model, tok, jbb_prompts(100), [Condition.baseline()], max_new_tokens=48, batch_size=a.batch_size, progress=False)
+                    df = evaluate(model, tok, jbb_prompts(100), [Condition.baseline()], max_new_tokens=48, batch_size=a.batch_size, progress=False, refusal='keyword')
                 res[key] = dict(seconds=t.s, verdicts=df.verdict.tolist(), replies=df.reply.tolist(), quality=float(df.quality.mean()))
             elif stage == 'mmlu':
                 q = load_mmlu().groupby('topic').head(a.mmlu_per_topic).reset_index(drop=True)

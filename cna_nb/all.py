@@ -35,8 +35,8 @@ from .explorer import Explorer
 import importlib
 _MODULES = ('data', 'defaults', 'locks', 'models', 'fingerprint', 'prompts', 'moe', 'hooks', 'decoding', 'capture',
             'deltas',
-            'universal', 'circuit', 'interventions', 'conditions', 'scoring', 'stats', 'judges', 'probe', 'runner', 'mmlu',
-            'ablation',
+            'universal', 'circuit', 'interventions', 'conditions', 'scoring', 'stats', 'judges', 'probe', 'runner',
+            'mmlu', 'ablation',
             'strength', 'overlap')
 _PUBLIC = [n for m in _MODULES for n in importlib.import_module(f'cna_nb.{m}').__all__]
 __all__ = _PUBLIC + ['format_summary', 'read_prompts', 'Explorer']

@@ -231,7 +231,8 @@ def with_verdicts(df: pd.DataFrame, rj: ProbeJudge|None) -> pd.DataFrame:
         stale = ~df.get('judge_id', pd.Series(None, index=df.index)).eq(rj.id)
         if stale.any():
             rows = df.loc[stale, ['prompt', 'reply']].to_dict('records'); probe_rows(rj, rows)
-            for k in ('judge_verdict', 'p_refused', 'judge_id'): df.loc[stale, k] = [r[k] for r in rows]
+            for k in ('judge_verdict', 'p_refused', 'judge_id'):
+                df[k] = df.get(k, pd.Series(None, index=df.index)).astype(object); df.loc[stale, k] = [r[k] for r in rows]
     df['verdict'] = df.judge_verdict if rj is not None else df.keyword_verdict
     return df.assign(refused=df.verdict.eq('refused')).reset_index(drop=True)
 
@@ -250,6 +251,7 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
     if not len(prompts): raise ValueError("give at least one prompt")
     check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)
     conditions, fmt, rj = check_conditions(conditions, model), as_format(fmt), refusal_judge(refusal)
+    if rj is not None: rj._reader()                        # a reader it cannot use fails before any reply is generated
     meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens,
                 judge=judge is not None, fmt=fmt.describe(), version=2)
     seqs = fmt.token_ids(tok, prompts)

@@ -65,7 +65,8 @@ BINARY_METRICS = ('refused', 'correct', 'sr_refused')
 # %% ../nbs/10_stats.ipynb #ce712b2e
 def compare(df: pd.DataFrame, a: str, b: str='baseline', # condition names: a is compared against b
             metrics=('refused', 'quality'), pair_on: str='prompt_id') -> pd.DataFrame:
-    "One row per metric: mean under a and b, difference a − b with 95% CI, the paired test and its p-value."
+    """One row per metric: mean under a and b, difference a − b with 95% CI, the paired test and its p-value; `dropped`
+    counts the pairs left out because either value is missing (quality of a reply too short to judge)."""
     if 'refused' in metrics and 'refused' not in df and 'verdict' in df:
         df = df.assign(refused=df.verdict.eq('refused'))
     names = set(df.condition)
@@ -80,8 +81,8 @@ def compare(df: pd.DataFrame, a: str, b: str='baseline', # condition names: a is
         pb = paired_bootstrap(xa, xb)
         if m in BINARY_METRICS: test, p = 'McNemar exact', mcnemar_exact(xa > 0.5, xb > 0.5)['p']
         else: test, p = 'paired bootstrap', pb['p']
-        rows.append(dict(metric=m, a=a, b=b, n=int(keep.sum()), mean_a=xa.mean() if len(xa) else np.nan,
-                         mean_b=xb.mean() if len(xb) else np.nan,
+        rows.append(dict(metric=m, a=a, b=b, n=int(keep.sum()), dropped=int((~keep).sum()),
+                         mean_a=xa.mean() if len(xa) else np.nan, mean_b=xb.mean() if len(xb) else np.nan,
                          diff=pb['diff'], diff_lo=pb['lo'], diff_hi=pb['hi'], test=test, p=p))
     return pd.DataFrame(rows)
 

@@ -24,3 +24,11 @@ def tiny_dirs(tmp_path_factory):
         m = tiny_model('qwen2', seed=seed); m.resize_token_embeddings(len(tok)); m.save_pretrained(d); tok.save_pretrained(d)
         dirs.append(d)
     return dirs
+
+
+@pytest.fixture(scope='session', autouse=True)
+def probe_judge_reader():
+    """`evaluate` reads every reply with the probe judge (its reader: the embedded 0.5B). Load it once, from the suite's cache, before a
+    test points CNA_NB_CACHE at an empty folder (which would make a later first load rebuild the model there)."""
+    from cna_nb.probe import default_judge
+    default_judge()._reader()

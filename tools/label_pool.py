@@ -55,7 +55,7 @@ def draw(model, batch='sample'):
                 if item in done: continue
                 pool.append(dict(item=item, batch=batch, model=model, dtype=DTYPE.get(batch, 'float32'), dataset=ds, condition=cond,
                                  condition_id=r['condition_id'], prompt_hash=r['prompt_hash'], prompt=r['prompt'], reply=r['reply'],
-                                 keyword_verdict=r['verdict'], quality=r['quality']))
+                                 keyword_verdict=r.get('keyword_verdict', r.get('verdict')), quality=r['quality']))
     pool.sort(key=lambda d: rank('blind-order-v1', d['item']))         # the blind order mixes models, datasets and conditions
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT/f'pool_{name(model, batch)}.jsonl').write_text(''.join(json.dumps(d, ensure_ascii=False) + '\n' for d in pool))
