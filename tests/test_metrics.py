@@ -110,3 +110,15 @@ def test_compare_pairs_on_prompt_id_not_row_order():
                            verdict=['refused', 'refused', 'complied', 'complied', 'complied', 'refused'], quality=[1.0]*6))
     c = compare(df, 'a', 'b').set_index('metric')
     assert c.loc['refused', 'diff'] == pytest.approx(-1/3) and c.loc['refused', 'n'] == 3
+
+
+@pytest.mark.probe_judge
+def test_evaluate_defaults_to_the_probe_judge(ctok):
+    "Outside the keyword fixture, `evaluate`'s primary verdict is the probe judge's, with the keyword list's beside it."
+    from cna_nb.conditions import Condition
+    from cna_nb.probe import default_judge
+    from cna_nb.runner import evaluate
+    from cna_nb.scoring import refusal_verdict
+    df = evaluate(tiny_model(), ctok, ['a prompt', 'another prompt'], [Condition.baseline()], max_new_tokens=4, progress=False)
+    assert (df.verdict == df.judge_verdict).all() and set(df.judge_id) == {default_judge().id}
+    assert df.keyword_verdict.tolist() == [refusal_verdict(r) for r in df.reply]
