@@ -19,7 +19,7 @@ from .hooks import is_hooked, hooks_on, get_arch, out_projs, decoder_layers, neu
 from .decoding import Prefix, cache_kw
 
 # %% auto #0
-__all__ = ['STATS_VERSION', 'MeanStats', 'PerPrompt', 'stats_dir', 'stats_path', 'site_modules', 'capture']
+__all__ = ['STATS_VERSION', 'MeanStats', 'PerPrompt', 'stats_dir', 'stats_path', 'site_modules', 'run_capture', 'capture']
 
 # %% ../nbs/05a_capture.ipynb #c617558c
 class MeanStats:
@@ -131,13 +131,21 @@ def _non_finite(x: torch.Tensor, idx: list[int]):
                      f"to layer {l} hold NaN/inf or overflow in this dtype — check them (all(p.isfinite().all() for p "
                      f"in model.parameters())) or load in float32")
 
+# %% ../nbs/05a_capture.ipynb #0054bee6
+class _Stop(Exception): "Raised by the capture hook once the last hooked module has run (`run_capture(..., stop=True)`)."
+
 # %% ../nbs/05a_capture.ipynb #d67b8f4d
-def _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progress, desc, prefix_cache):
-    """Feed every sequence's last-token activations at `mods` to `acc`, longest first, right-padded, after the shared
-    prefix."""
+def run_capture(model, tok, seqs: list[list[int]], acc, mods: list, kind: str='out', transform: Callable|None=None,
+                batch_size: int=16, progress: bool=False, desc: str='capture', prefix_cache: bool=True,
+                stop: bool=False, # end each forward pass once the last of `mods` has run (the layers above never run)
+               ):
+    """Feed every token sequence's last-token activations at `mods` to `acc`, longest first, right-padded, after the
+    shared prefix."""
     order, dev, pad = longest_first([len(x) for x in seqs]), input_device(model), pad_id(tok)
     grabbed, where = [None]*len(mods), {}
-    def grab(j, h): grabbed[j] = h[where['rows'].to(h.device), where['last'].to(h.device)]
+    def grab(j, h):
+        grabbed[j] = h[where['rows'].to(h.device), where['last'].to(h.device)]
+        if stop and j == len(mods) - 1: raise _Stop
     prefix = Prefix.of(model, seqs, prefix_cache); P = len(prefix)
     with hooks_on(mods, grab, kind):
         for s in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
@@ -147,8 +155,9 @@ def _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progr
             ids = torch.tensor([x + [pad]*(T-len(x)) for x in suf], device=dev)
             where.update(rows=torch.arange(len(idx)), last=torch.tensor([len(x)-1 for x in suf]))
             pos = (P + torch.arange(T, device=dev)).expand(len(idx), -1)
-            model.base_model(input_ids=ids, position_ids=pos, use_cache=bool(P), **cache_kw(model.base_model,
-                    prefix.cache(len(idx)) if P else None))
+            try: model.base_model(input_ids=ids, position_ids=pos, use_cache=bool(P), **cache_kw(model.base_model,
+                                  prefix.cache(len(idx)) if P else None))
+            except _Stop: pass
             acts = grabbed if transform is None else [transform(j, g) for j, g in enumerate(grabbed)]
             x = torch.stack([g.to('cpu', torch.float64) for g in acts], 1)   # [batch, n_layers, width]
             if not bool(torch.isfinite(x).all()): _non_finite(x, idx)
@@ -185,6 +194,6 @@ def capture(model, tok, prompts: list[str],
                               f"it (CNA_NB_STATS_CACHE=0 turns the cache off, CNA_NB_CACHE moves it)")
                 path = None
         if _load_stats(path, acc): return acc          # another process computed it while we waited
-        _run_batches(model, tok, seqs, acc, mods, kind, transform, batch_size, progress, desc, prefix_cache)
+        run_capture(model, tok, seqs, acc, mods, kind, transform, batch_size, progress, desc, prefix_cache)
         _store_stats(path, acc)
     return acc

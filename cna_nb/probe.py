@@ -4,15 +4,13 @@
 
 # %% ../nbs/11a_probe.ipynb #08c6b31e
 from __future__ import annotations
-import datetime, hashlib, json, math
+import datetime, hashlib, json
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from tqdm.auto import tqdm
 from .data import asset_path, sha256_file
 from .fingerprint import model_fingerprint
 from .hooks import decoder_layers
-from .prompts import PromptFormat, input_device, pad_id
-from .decoding import Prefix, cache_kw
+from .capture import PerPrompt, run_capture
 
 # %% auto #0
 __all__ = ['JUDGE_QUESTION', 'JUDGE_CLASSES', 'READER', 'LAYER', 'LAM', 'judge_inputs', 'reader_features', 'fit_probe',
@@ -37,36 +35,18 @@ def judge_inputs(tok, prompts: list[str], replies: list[str]) -> list[list[int]]
     texts = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats]
     return tok(texts, add_special_tokens=False)['input_ids']
 
-# %% ../nbs/11a_probe.ipynb #e3fbc559
-class _Stop(Exception): "Raised by the reader hook once the probed layer has run."
-
 # %% ../nbs/11a_probe.ipynb #f3462fbd
-@torch.no_grad()
 def reader_features(model, tok, prompts: list[str], replies: list[str], layer: int,
-                    batch_size: int=64, progress: bool=False) -> torch.Tensor:
+                    batch_size: int=32, progress: bool=False) -> torch.Tensor:
     "Last-token hidden state after decoder layer `layer` for each judge prompt, float32 on the CPU: [n, hidden]."
     layers = decoder_layers(model)
     if not 0 <= layer < len(layers):
         raise ValueError(f"layer must be in 0..{len(layers)-1} for this reader, got {layer}")
-    seqs, grab = judge_inputs(tok, prompts, replies), {}
-    prefix = Prefix.of(model, seqs); P = len(prefix)        # the shared system turn and frame opening: computed once
-    out = torch.zeros(len(seqs), model.config.hidden_size)
-    def hook(mod, args, o): grab['h'] = o[0] if isinstance(o, tuple) else o; raise _Stop
-    handle, dev, pad = layers[layer].register_forward_hook(hook), input_device(model), pad_id(tok)
-    try:
-        order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))
-        for s in tqdm(range(0, len(order), batch_size), disable=not progress, desc='judge', leave=False):
-            idx = order[s:s+batch_size]; suf = [seqs[i][P:] for i in idx]; n = len(suf[0])
-            ids = torch.tensor([x + [pad]*(n-len(x)) for x in suf], device=dev)
-            att = torch.tensor([[1]*(P+len(x)) + [0]*(n-len(x)) for x in suf], device=dev)
-            cache = prefix.cache(len(idx))
-            pos = P + torch.arange(n, device=dev).expand(len(idx), n)
-            try: model(input_ids=ids, attention_mask=att, position_ids=pos, use_cache=True, **cache_kw(model, cache))
-            except _Stop: pass
-            last = torch.tensor([len(x) - 1 for x in suf], device=grab['h'].device)
-            out[idx] = grab['h'][torch.arange(len(idx)), last].float().cpu()
-    finally: handle.remove()
-    return out
+    acc = PerPrompt()
+    with torch.no_grad():                                     # the capture loop, stopped after the probed layer
+        run_capture(model, tok, judge_inputs(tok, prompts, replies), acc, [layers[layer]], 'out', batch_size=batch_size,
+                    progress=progress, desc='judge', stop=True)
+    return acc.acts[:, 0]
 
 # %% ../nbs/11a_probe.ipynb #b20a7386
 def fit_probe(X, y, n_classes: int, lam: float=0.03, max_iter: int=200) -> dict:
