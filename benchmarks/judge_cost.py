@@ -3,11 +3,14 @@
 For each model: generate greedy replies to N JBB prompts (48 new tokens, the package default, batch 64, unsteered: the cost of one
 condition of `cna run`), then judge the same (prompt, reply) pairs with the shipped probe judge (its reader: the embedded 0.5B, in the
 dtype `auto` picks here, stopping after its probed layer). Prints both wall times and the ratio judge / generation (target ≤ 0.20).
-The judge's reader is loaded before timing starts; each phase is timed once after a warm-up batch.
+The judge's reader is loaded before timing starts. After a small warm-up, the two phases are timed in `--rounds` alternating rounds
+(generate, judge, generate, judge, …) on the same prompts: the ratio is the median over rounds of judge_s / generate_s, with its
+range; the first round (kernels for new shapes not yet prepared) is shown as well. Single timings on a shared 2-core machine
+vary by ±20%, more than the margin the target leaves, so one round alone decides nothing.
 
-    python benchmarks/judge_cost.py [--n 100] [--models qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct]
+    python benchmarks/judge_cost.py [--n 100] [--rounds 3] [--models qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct]
 """
-import argparse, os, sys
+import argparse, os, statistics, sys
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import Timer, header, table, verdict
 
@@ -15,8 +18,10 @@ from _common import Timer, header, table, verdict
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--n', type=int, default=100)
+    ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--models', default='qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct')
     a = ap.parse_args()
+    if a.rounds < 1: ap.error(f"--rounds must be at least 1, got {a.rounds}")
     from cna_nb.models import load_model
     from cna_nb.data import jbb_prompts
     from cna_nb.decoding import generate
@@ -29,14 +34,21 @@ def main():
     for name in a.models.split(','):
         model, tok = load_model(name)
         generate(model, tok, prompts[:2], max_new_tokens=4, batch_size=2, progress=False)
-        with Timer() as g: replies = generate(model, tok, prompts, max_new_tokens=MAX_NEW_TOKENS, batch_size=RUN_BATCH, progress=False)
-        with Timer() as j: v = judge.scores(prompts, replies)
-        rows.append(dict(model=name, dtype=str(model.dtype).replace('torch.', ''), replies=len(replies),
-                         generate_s=f'{g.s:.1f}', judge_s=f'{j.s:.1f}', ratio=f'{j.s / g.s:.3f}',
-                         judge_refused=int((v.judge_verdict == 'refused').sum())))
+        gs, js, first = [], [], None
+        for r in range(a.rounds):
+            with Timer() as g: replies = generate(model, tok, prompts, max_new_tokens=MAX_NEW_TOKENS, batch_size=RUN_BATCH,
+                                                  progress=False)
+            with Timer() as j: v = judge.scores(prompts, replies)
+            gs.append(g.s); js.append(j.s)
+        ratios = [j / g for g, j in zip(gs, js)]
+        rows.append(dict(model=name, dtype=str(model.dtype).replace('torch.', ''), replies=len(replies), rounds=a.rounds,
+                         generate_s=f'{statistics.median(gs):.1f}', judge_s=f'{statistics.median(js):.1f}',
+                         ratio=f'{statistics.median(ratios):.3f}', ratio_range=f'{min(ratios):.3f}–{max(ratios):.3f}',
+                         first_round=f'{ratios[0]:.3f}', judge_refused=int((v.judge_verdict == 'refused').sum())))
         del model
     print(table(rows, list(rows[0])))
-    print(verdict('judge cost', [(f"{r['model']}: judge / generation = {r['ratio']} ≤ 0.20", float(r['ratio']) <= 0.20) for r in rows]))
+    print(verdict('judge cost', [(f"{r['model']}: median judge / generation = {r['ratio']} ≤ 0.20", float(r['ratio']) <= 0.20)
+                                 for r in rows]))
 
 
 if __name__ == '__main__':

@@ -22,6 +22,7 @@ from .circuit import *
 from .interventions import *
 from .conditions import *
 from .scoring import *
+from .measures import *
 from .stats import *
 from .judges import *
 from .probe import *
@@ -30,13 +31,15 @@ from .mmlu import *
 from .ablation import *
 from .strength import *
 from .overlap import *
-from .commands import format_summary, read_prompts
+from .zoo import *
+from .commands import read_prompts
 from .explorer import Explorer
 import importlib
 _MODULES = ('data', 'defaults', 'locks', 'models', 'fingerprint', 'prompts', 'moe', 'hooks', 'decoding', 'capture',
             'deltas',
-            'universal', 'circuit', 'interventions', 'conditions', 'scoring', 'stats', 'judges', 'probe', 'runner',
+            'universal', 'circuit', 'interventions', 'conditions', 'scoring', 'measures', 'stats', 'judges', 'probe',
+            'runner',
             'mmlu', 'ablation',
-            'strength', 'overlap')
+            'strength', 'overlap', 'zoo')
 _PUBLIC = [n for m in _MODULES for n in importlib.import_module(f'cna_nb.{m}').__all__]
-__all__ = _PUBLIC + ['format_summary', 'read_prompts', 'Explorer']
+__all__ = _PUBLIC + ['read_prompts', 'Explorer']

@@ -19,7 +19,8 @@ from .hooks import is_hooked, hooks_on, get_arch, out_projs, decoder_layers, neu
 from .decoding import Prefix, cache_kw
 
 # %% auto #0
-__all__ = ['STATS_VERSION', 'MeanStats', 'PerPrompt', 'stats_dir', 'stats_path', 'site_modules', 'run_capture', 'capture']
+__all__ = ['STATS_VERSION', 'MeanStats', 'PerPrompt', 'stats_dir', 'stats_path', 'site_modules', 'mlp_on_last_tokens',
+           'run_capture', 'capture']
 
 # %% ../nbs/05a_capture.ipynb #c617558c
 class MeanStats:
@@ -134,10 +135,24 @@ def _non_finite(x: torch.Tensor, idx: list[int]):
 # %% ../nbs/05a_capture.ipynb #0054bee6
 class _Stop(Exception): "Raised by the capture hook once the last hooked module has run (`run_capture(..., stop=True)`)."
 
+# %% ../nbs/05a_capture.ipynb #eea89a90
+@contextlib.contextmanager
+def mlp_on_last_tokens(layer, where: dict):
+    """Within: decoder `layer`'s MLP runs on each row's last token only (`where['rows']`, `where['last']`, filled per
+    batch); its residual add broadcasts that one token over the row, so only that token's output is right: for a capture
+    stopping at `layer`. Removed on exit."""
+    def last_tokens(mod, args):                           # [batch, T, d] -> [batch, 1, d]
+        x = args[0]; return (x[where['rows'].to(x.device), where['last'].to(x.device)].unsqueeze(1),) + args[1:]
+    h = layer.mlp.register_forward_pre_hook(last_tokens)
+    try: yield
+    finally: h.remove()
+
 # %% ../nbs/05a_capture.ipynb #d67b8f4d
 def run_capture(model, tok, seqs: list[list[int]], acc, mods: list, kind: str='out', transform: Callable|None=None,
                 batch_size: int=16, progress: bool=False, desc: str='capture', prefix_cache: bool=True,
                 stop: bool=False, # end each forward pass once the last of `mods` has run (the layers above never run)
+                last_only: bool=False,
+                # with stop, the last module (a decoder layer, h + mlp(norm(h))) runs its MLP on each last token only
                ):
     """Feed every token sequence's last-token activations at `mods` to `acc`, longest first, right-padded, after the
     shared prefix."""
@@ -146,8 +161,12 @@ def run_capture(model, tok, seqs: list[list[int]], acc, mods: list, kind: str='o
     def grab(j, h):
         grabbed[j] = h[where['rows'].to(h.device), where['last'].to(h.device)]
         if stop and j == len(mods) - 1: raise _Stop
+    if last_only and not (stop and kind == 'out' and hasattr(mods[-1], 'mlp')):
+        raise ValueError("last_only=True needs stop=True, kind='out' and a decoder layer (with an .mlp) as the last "
+                         "module")
     prefix = Prefix.of(model, seqs, prefix_cache); P = len(prefix)
-    with hooks_on(mods, grab, kind):
+    trim = mlp_on_last_tokens(mods[-1], where) if last_only else contextlib.nullcontext()
+    with hooks_on(mods, grab, kind), trim:
         for s in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
             idx = order[s:s+batch_size]
             suf = [seqs[i][P:] for i in idx]; T = len(suf[0])

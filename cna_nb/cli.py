@@ -24,7 +24,12 @@ conditions: baseline, cna:m=M (circuit × M), random:m=M (random control × M), 
             (one scale: α = 1 − m; m=0 ablates, m=1 is the baseline, α=1 is each method's maximum)
 prompt files: .txt (one prompt per line), .csv (a 'prompt' column, else the first), .jsonl (a 'prompt' field per line)
 """
-_FMT = argparse.ArgumentDefaultsHelpFormatter
+class _FMT(argparse.ArgumentDefaultsHelpFormatter):
+    "Adds '(default: …)' to an option's help unless the default is None or False, or the help already says it."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if action.default in (None, False, argparse.SUPPRESS) or '(default' in h: return h
+        return super()._get_help_string(action)
 
 # %% ../nbs/18_cli.ipynb #932d74d7
 def _dtype(p: argparse.ArgumentParser):
@@ -78,6 +83,10 @@ def _add_discover(sub):
                    'template if the tokenizer has one)')
     d.add_argument('--system', default=None, help='system message for chat formatting (used for the contrast and the '
                    'universal filter)')
+    d.add_argument('--measure', default=None, help="the measure the circuit is for (a shipped name such as code, "
+                   "french, "
+                   "list, or module:attribute of your own Measure): `cna steer` and `cna eval` then show it instead "
+                   "of refusal")
     d.add_argument('--out', default='circuit.pt', help='circuit file (.pt; a .json manifest and a _neurons.csv are '
                    'written beside it)')
 
@@ -89,11 +98,18 @@ def _add_steer(sub):
     s.add_argument('--circuit', required=True, help='circuit file from `cna discover` or `cna run`')
     s.add_argument('--prompt', required=True, help='the prompt (formatted with the chat template when the model has '
                    'one)')
-    s.add_argument('--m', type=float, default=0.0, help='multiplier: 0 ablates, 1 = baseline, >1 amplifies')
+    s.add_argument('--m', type=float, default=0.0, help='multiplier of every circuit neuron: 0 ablates, 1 = baseline; '
+                   '>1 '
+                   'scales each neuron away from 0, which moves neurons with δ > 0 toward the behaviour and those '
+                   'with δ < 0 '
+                   'away from it (see 08_interventions: sign= and toward= induce it)')
     s.add_argument('--method', default='hook', choices=['hook', 'weights'], help='scale activations by hook, or bake '
                    'm into the weights')
     s.add_argument('--max-new-tokens', type=int, default=MAX_NEW_TOKENS)
     s.add_argument('--no-baseline', action='store_true', help='skip the unsteered reply')
+    s.add_argument('--measure', nargs='+', default=None, help="measures to show per reply (default: the one the "
+                   "circuit "
+                   "was made for, else the refusal verdict)")
 
 # %% ../nbs/18_cli.ipynb #97ac4753
 def _add_eval(sub):
@@ -115,6 +131,11 @@ def _add_eval(sub):
     e.add_argument('--seed', type=int, default=0, help='seed of the random control')
     e.add_argument('--fresh', action='store_true', help='start over: move rows of an earlier experiment in '
                    '<out>.jsonl aside (they are refused otherwise)')
+    e.add_argument('--measure', nargs='+', default=None, help="more measures per reply, summarised with intervals "
+                   "(shipped names: code french chinese list sentiment readability short emoji, or module:attribute); "
+                   "default: the one the circuit was made for")
+    e.add_argument('--refusal', default='probe', choices=['probe', 'keyword'], help='the primary refusal verdict: the '
+                   'probe judge or the keyword list')
     e.add_argument('--out', default='eval.csv', help='CSV of every reply (.csv); replies are appended to <out>.jsonl '
                    'as they come, a summary goes to <out>_summary.csv')
 

@@ -8,10 +8,12 @@ import csv, io, json, math, sys, time
 from pathlib import Path
 import pandas as pd
 from .scoring import fmt_quality
+from .stats import format_summary
+from .measures import get_measure
 from .defaults import RUN_BATCH, RUN_DEFAULTS
 
 # %% auto #0
-__all__ = ['SHIPPED', 'read_prompts', 'check_args', 'format_summary', 'cmd_prepare', 'which_table', 'cmd_run', 'cmd_discover',
+__all__ = ['SHIPPED', 'read_prompts', 'check_args', 'cmd_prepare', 'which_table', 'cmd_run', 'cmd_discover', 'circuit_measures',
            'cmd_steer', 'cmd_eval', 'cmd_compare']
 
 # %% ../nbs/17a_commands.ipynb #82e55ee3
@@ -108,21 +110,6 @@ def check_args(a):
             raise ValueError(f"--prompt holds bytes that are not UTF-8 text (position {e.start}): pass the prompt as "
                              f"UTF-8") from None
 
-# %% ../nbs/17a_commands.ipynb #bd668e19
-def format_summary(summary: pd.DataFrame) -> str:
-    """The result table as text: refusal (the primary verdict) with 95% CI, the keyword list's refusal beside it, verdict
-    counts, and quality over the replies long enough to judge (`short`: those that are not)."""
-    kw = 'keyword_refusal' in summary
-    rows = [f"{'condition':<14}{'neurons':>8}{'N':>5}  {'refusal [95% CI]':<22}" + (f"{'keyword':>8}" if kw else '')
-            + f"{'refused':>8}{'complied':>9}{'degenerate':>11}{'quality':>9}{'short':>6}"]
-    for _, r in summary.iterrows():
-        rows.append(f"{str(r.condition):<14}{int(r.get('neurons', 0)):>8}{int(r.n):>5}  "
-                    f"{f'{r.refusal:.1%} [{r.refusal_lo:.1%}, {r.refusal_hi:.1%}]':<22}"
-                    + (f"{r.keyword_refusal:>8.1%}" if kw else '')
-                    + f"{int(r.refused):>8}{int(r.complied):>9}{int(r.degenerate):>11}"
-                    f"{fmt_quality(r.quality):>9}{int(r.get('short', 0)):>6}")
-    return '\n'.join(rows)
-
 # %% ../nbs/17a_commands.ipynb #1bce1146
 def _load(a):
     from cna_nb.models import load_model
@@ -206,6 +193,8 @@ def cmd_discover(a):
     if out.suffix != '.pt':
         raise ValueError(f"--out {a.out!r} must end in .pt (the .json manifest and _neurons.csv go beside it): e.g. "
                          f"{out.with_suffix('.pt')}")
+    measure = getattr(a, 'measure', None)
+    if measure: get_measure(measure)                            # a bad name fails before the model loads
     pos, neg = read_prompts(a.positive), read_prompts(a.negative)
     uni_prompts = None if a.universal in ('auto', 'none') else read_prompts(a.universal)
     fmt = PromptFormat(a.template, a.system)
@@ -214,26 +203,38 @@ def cmd_discover(a):
     uni = None if a.universal == 'none' else find_universal(model, tok, uni_prompts, fmt=fmt, batch_size=a.batch_size)
     circ = find_circuit(model, tok, pos, neg, frac=None if a.k else a.frac, k=a.k, universal=uni, fmt=fmt,
                         batch_size=a.batch_size)
+    if measure: circ.meta['measure'] = measure                 # `cna steer` and `cna eval` show it
     circ.save(out)
     circ.df.to_csv(out.with_name(out.stem + '_neurons.csv'), index=False)
     print(f"{circ!r}\n{len(pos)} positive, {len(neg)} negative prompts; {len(uni) if uni is not None else 0} universal "
-          f"neurons excluded; {time.time()-t0:.1f}s\n{circ.summary().to_string()}\nwrote {out}, "
+          f"neurons excluded{f'; made for measure {measure!r}' if measure else ''}; "
+          f"{time.time()-t0:.1f}s\n{circ.summary().to_string()}\nwrote {out}, "
           f"{out.with_suffix('.json').name}, {out.stem}_neurons.csv")
 
 # %% ../nbs/17a_commands.ipynb #511c6703
+def circuit_measures(a, circ=None) -> list:
+    "The measures a command shows: `--measure` if given, else the one the circuit was made for, else none (refusal)."
+    names = getattr(a, 'measure', None) or ([circ.meta['measure']] if circ is not None and circ.meta.get('measure')
+                                            else [])
+    return [get_measure(n) for n in ([names] if isinstance(names, str) else names)]
+
 def cmd_steer(a):
     from cna_nb.circuit import Circuit
     from cna_nb.conditions import Condition
     from cna_nb.runner import evaluate
     path = _circuit_path(a.circuit)
+    circuit_measures(a)                                         # a bad --measure fails before the model loads
     model, tok = _load(a)
-    circ = Circuit.load(path, model)
+    circ = Circuit.load(path, model); ms = [m for m in circuit_measures(a, circ) if m.name != 'refused']
     steered = Condition.cna(circ, m=a.m, method=a.method, label=f'steered (m={a.m:g}, {len(circ)} neurons, {a.method})')
     conds = ([] if a.no_baseline else [Condition.baseline('baseline (m=1)')]) + [steered]
-    df = evaluate(model, tok, [a.prompt], conds, max_new_tokens=a.max_new_tokens, progress=False)
+    # a circuit made for another behaviour is shown by its measure, not by a refusal verdict
+    df = evaluate(model, tok, [a.prompt], conds, max_new_tokens=a.max_new_tokens, progress=False, measures=ms,
+                  refusal='keyword' if ms else 'probe')
     for _, r in df.iterrows():
-        print(f"--- {r.condition}: {r.verdict} (judge; keywords: {r.keyword_verdict}), quality "
-              f"{fmt_quality(r.quality)}\n{r.reply}\n")
+        shown = (', '.join(f"{m.name}: {m.fmt(r[m.name])}" for m in ms) if ms else
+                 f"{r.verdict} (judge; keywords: {r.keyword_verdict})")
+        print(f"--- {r.condition}: {shown}, quality {fmt_quality(r.quality)}\n{r.reply}\n")
 
 # %% ../nbs/17a_commands.ipynb #5a27692d
 def _eval_prompts(a) -> list[str]:
@@ -261,20 +262,23 @@ def cmd_eval(a):
             raise ValueError("cna:… and random:… conditions need --circuit (from `cna discover` or `cna run`)")
         _circuit_path(a.circuit)
     prompts = _eval_prompts(a)
+    circuit_measures(a)                                         # a bad --measure fails before the model loads
     pos, neg = (read_prompts(a.positive), read_prompts(a.negative)) if kinds & {'caa', 'dirablate'} else (None, None)
     model, tok = _load(a)
     circ = Circuit.load(a.circuit, model) if kinds & {'cna', 'random'} else None
     rc = residual_contrast(model, tok, pos, neg, batch_size=a.batch_size) if pos is not None else None
     conds = [parse_condition(s, circ, rc, seed=a.seed) for s in a.conditions]
+    ms = [m for m in circuit_measures(a, circ) if m.name != 'refused']
     out.parent.mkdir(parents=True, exist_ok=True)
     print(f"{len(prompts)} prompts × {len(conds)} conditions, {a.max_new_tokens} new tokens; replies go to "
           f"{out.with_suffix('.jsonl')} as they come (a rerun resumes)", flush=True)
     t0 = time.time()
     df = evaluate(model, tok, prompts, conds, max_new_tokens=a.max_new_tokens, batch_size=a.batch_size,
-                  out=out.with_suffix('.jsonl'), fresh=a.fresh)
-    summ = summarize(df).assign(neurons=[c.n_neurons for c in conds])
+                  out=out.with_suffix('.jsonl'), fresh=a.fresh, measures=ms, refusal=a.refusal)
+    summ = summarize(df, measures=ms).assign(neurons=[c.n_neurons for c in conds])
     df.to_csv(out, index=False); summ.to_csv(out.with_name(out.stem + '_summary.csv'), index=False)
-    print(format_summary(summ) + f"\n\n{time.time()-t0:.0f}s; wrote {out} ({len(df)} rows) and {out.stem}_summary.csv")
+    print(format_summary(summ, [m.name for m in ms]) + f"\n\n{time.time()-t0:.0f}s; wrote {out} ({len(df)} rows) and "
+          f"{out.stem}_summary.csv")
 
 # %% ../nbs/17a_commands.ipynb #2b330065
 def cmd_compare(a):

@@ -145,7 +145,13 @@ def cna(cls:Condition, circuit: Circuit, m: float|None=None, alpha: float|None=N
          toward: torch.Tensor|None=None,
          # [n_layers, n_neurons]: scale toward these values instead of 0 (m = 0 sets them, e.g. contrast.neg.mean)
         ) -> Condition:
-    "Scale `circuit`'s neurons by m (or α, m = 1 − α)."
+    """Scale `circuit`'s neurons by m (or α, m = 1 − α): x ← m·x, or x ← v + m·(x − v) with `toward` v.
+
+    m = 0 ablates. m > 1 pushes each activation further from 0 (or from v), which moves a neuron toward the positive
+    prompts' mean only where its activation and δ share a sign: on a circuit with δ of both signs it can move replies away
+    from the behaviour, like ablation. To induce the behaviour use `toward=contrast.pos.mean` with m = 0 (every neuron set
+    to its positive-prompt mean), or `sign='positive'` with m > 1 (amplify only the δ > 0 neurons); to remove it without
+    zeroing, `toward=contrast.neg.mean` with m = 0 (mean-patching). See 08_interventions, "Which way does m > 1 push?"."""
     if not isinstance(circuit, Circuit):
         raise TypeError(f"cna needs a Circuit (from find_circuit or Circuit.load), got {type(circuit).__name__}")
     c = _by_sign(circuit, sign)

@@ -213,13 +213,22 @@ def load_refusal_labels() -> pd.DataFrame:
 
 # %% ../nbs/00_data.ipynb #c043
 DERIVED_SHA256 = {
-    'refusal_labels/labels.jsonl': '8606d942bfc2d79e4516afe3db2474de3c4d8a348f438e1802d1381d4655ed86',
-    'judge/probe.json': '14205109f9603419d73ff8635934520c1b51ad6b0a0f1520707bd3fbb5c56c3a',
+    'refusal_labels/labels.jsonl': '84a9404a189892a24502d3609400ca125aa5740c79e1b35cb81df50aaa099dcc',
+    'judge/probe.json': 'f2bbd398e92507030542734af9df6ea003c97efab8d21f37231b0a5c2d560574',
     'discovery/harmful.txt': 'f0b030213764b3b45765fa1af4d13355bf5bfac48e636523abd539701d926e76',
     'discovery/benign.txt': '5b684ba00ecef533cdf163d071aafee2a7d13b5f47f37a6c917395575329e388',
     'discovery/minimal_harmful.txt': '117b12ea76a189006e36ab7040e730bc49f701109b682104939e61a51e3e224b',
     'discovery/minimal_benign.txt': 'c86135f9fde6102f8ddf6e631bdb7aa2b2feef12a0ce96cfef2db3e1b318623c',
     'discovery/diverse.txt': '440236751f73e0bba6232ee8d4af035a3244b25d50b7e6cd5f9f8069ed61ada1',
+    # the behaviour zoo (nbs/16a_zoo), written by the cna_nb developers
+    'zoo/brief.json': '5fde8f5ff58b1d2b83c663504fdc33028638586d847f3df63a293dfd6727a0f1',
+    'zoo/chinese.json': '4653e9f53d62a3d8ec6dbf755bbb517567fe9e6ad9b981b2de0475cb78b90b8f',
+    'zoo/code.json': 'c613858a5de2408220d6d49574e8a9c54801f697b63f48a1e01b21d66b801c03',
+    'zoo/emoji.json': 'd846bf91e3302ddfda38a6666a9f1ac8d03fd12aa2c68eacac8d0f45ff31bf64',
+    'zoo/french.json': 'ff722a299b054130e68ff4d511f943b7a50294a2dea4155eb5d222ab013d3aff',
+    'zoo/list.json': '93c95a0f73b15cbfd2469b63c09fb8b5fa035fc2eae26cbaa0fad791c048923c',
+    'zoo/sentiment.json': '2667d737b642e6546848d79522e3571fa049edc3dfcdf6da105eb70c234d6aa2',
+    'zoo/simple.json': 'e527d0f5de4001c8f79f9d43af36d27092acb603f020b5562556a0e2a09b90e7',
     # gzip -9 -n of the source file; its content's sha256 is MMLU_SOURCE_SHA256
     'mmlu/mmlu.jsonl.gz': 'bcb35833fab0062ba1115d785ccf1658731f593f6d7f4d74bfbb280000fe8a48',
     # build_mmlu_subset()

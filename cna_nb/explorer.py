@@ -9,6 +9,7 @@ import ipywidgets as W
 from .conditions import Condition
 from .runner import evaluate
 from .scoring import fmt_quality
+from .measures import get_measure
 from .defaults import MAX_NEW_TOKENS
 from fastcore.basics import patch
 
@@ -81,16 +82,21 @@ def condition(self:Explorer, method: str, strength: float, circuit: str|None=Non
 def compare(self:Explorer, prompt: str, method: str='CNA', strength: float=0.0, circuit: str|None=None,
             max_new_tokens: int|None=None,
             on_status=lambda s: None) -> dict:
-    "Baseline and steered greedy replies to `prompt` (through the runner), with the judge's and the keyword verdicts, quality, timings."
+    """Baseline and steered greedy replies to `prompt` (through the runner), with the judge's and the keyword verdicts,
+    quality,
+    timings, and the value of the measure the circuit was made for (`circuit.meta['measure']`), if any."""
     if not prompt.strip(): raise ValueError("type a prompt first")
     cond = self.condition(method, strength, circuit)
-    out = dict(prompt=prompt, label=cond.label)
+    name = self.circuits[circuit or self.circuit.value].meta.get('measure')
+    ms = [get_measure(name)] if name and name != 'refused' else []
+    out = dict(prompt=prompt, label=cond.label, measure=ms[0].name if ms else None)
     for key, c in (('baseline', Condition.baseline()), ('steered', cond)):
         on_status(f'generating the {key} reply ({c.label})…'); t0 = time.time()
         r = evaluate(self.model, self.tok, [prompt], [c], max_new_tokens=max_new_tokens or self.tokens.value,
-                     progress=False).iloc[0]
+                     progress=False, measures=ms).iloc[0]
         out.update({key: r.reply, key + '_verdict': r.verdict, key + '_keyword': r.keyword_verdict,
                     key + '_quality': r.quality, key + '_s': time.time() - t0})
+        if ms: out[key + '_measure'] = ms[0].fmt(float(r[ms[0].name]))        # 'yes' / 'no' / a number
     return out
 
 # %% ../nbs/17_explorer.ipynb #15a755ad
@@ -99,7 +105,9 @@ def render(self:Explorer, r: dict) -> str:
     "HTML of a `compare` result: two columns."
     def col(k, title):
         v = r[k + '_verdict']
-        return (f"<td style='vertical-align:top;width:50%;padding:6px'><b>{html.escape(title)}</b> "
+        shown = ('' if r.get('measure') is None else               # the circuit's own measure first, when it has one
+                 f"{html.escape(r['measure'])}: <b>{html.escape(r[k + '_measure'])}</b> · ")
+        return (f"<td style='vertical-align:top;width:50%;padding:6px'><b>{html.escape(title)}</b> {shown}"
                 f"<span style='color:{_VERDICT_COLOUR[v]};font-weight:bold'>{v}</span> (judge; keywords: "
                 f"{r.get(k + '_keyword', v)}) · quality {fmt_quality(r[k + '_quality'])} · {r[k + '_s']:.1f}s"
                 f"<div style='white-space:pre-wrap;font-family:monospace;margin-top:4px'>"

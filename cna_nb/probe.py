@@ -45,7 +45,7 @@ def reader_features(model, tok, prompts: list[str], replies: list[str], layer: i
     acc = PerPrompt()
     with torch.no_grad():                                     # the capture loop, stopped after the probed layer
         run_capture(model, tok, judge_inputs(tok, prompts, replies), acc, [layers[layer]], 'out', batch_size=batch_size,
-                    progress=progress, desc='judge', stop=True)
+                    progress=progress, desc='judge', stop=True, last_only=True)
     return acc.acts[:, 0]
 
 # %% ../nbs/11a_probe.ipynb #b20a7386
@@ -142,7 +142,7 @@ def _reader(self:ProbeJudge):
 @patch
 def scores(self:ProbeJudge, prompts: list[str], replies: list[str], progress: bool=False) -> pd.DataFrame:
     """One row per pair: judge_verdict, p_refused, p_complied, p_degenerate, attempt (yes/no for complied, else None;
-    not reliable: held-out κ 0.40, see Validation)."""
+    not reliable: held-out κ about 0.4, see Validation)."""
     model, tok = self._reader()
     X = reader_features(model, tok, prompts, replies, self.spec['layer'], self.batch_size, progress)
     p, pa = probe_proba(self.verdict, X), probe_proba(self.attempt, X)[:, 1]
@@ -160,7 +160,7 @@ def __call__(self:ProbeJudge, prompt: str, reply: str) -> str:
 # %% ../nbs/11a_probe.ipynb #18a1bc7a
 def fit_judge(labels: pd.DataFrame, # columns prompt, reply, label (refused/complied/degenerate), attempt (yes/no)
               model, tok, reader_name: str, # the reader and the name `load_model` knows it by
-              path: str|Path, layer: int=12, lam: float=0.03, batch_size: int=32, progress: bool=True,
+              path: str|Path, layer: int=11, lam: float=0.03, batch_size: int=32, progress: bool=True,
               features: torch.Tensor|None=None, # precomputed `reader_features` of `labels` (the same reader and layer)
               labels_sha256: str|None=None) -> ProbeJudge:
     "Fit the verdict and attempt probes on `labels` and write them, with provenance, to `path`."
@@ -190,4 +190,4 @@ def default_judge() -> ProbeJudge:
     return _READERS['default']
 
 # %% ../nbs/11a_probe.ipynb #52d2abc0
-READER, LAYER, LAM = 'qwen2.5-coder-0.5b-instruct', 12, 0.03     # the shipped judge's reader, layer and penalty
+READER, LAYER, LAM = 'qwen2.5-coder-0.5b-instruct', 11, 0.03     # the shipped judge's reader, layer and penalty

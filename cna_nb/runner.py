@@ -16,6 +16,7 @@ from .prompts import PromptFormat, as_format, longest_first, check_tokens, check
 from .decoding import generate
 from .conditions import Condition
 from .scoring import quality, refusal_verdict
+from .measures import Measure, check_measures
 from .judges import judge_replies
 from .probe import ProbeJudge, default_judge, JUDGE_CLASSES
 from .defaults import MAX_NEW_TOKENS
@@ -220,9 +221,9 @@ def probe_rows(rj: ProbeJudge, rows: list[dict]):
         r.update(judge_verdict=v, p_refused=float(p), judge_id=rj.id)
 
 # %% ../nbs/12_runner.ipynb #3bfaca74
-def with_verdicts(df: pd.DataFrame, rj: ProbeJudge|None) -> pd.DataFrame:
+def with_verdicts(df: pd.DataFrame, rj: ProbeJudge|None, measures: list[Measure]=()) -> pd.DataFrame:
     """Collected rows with both verdicts (stale or missing judge verdicts judged now), the primary `verdict`, `refused`,
-    and quality by the current rule."""
+    and quality and `measures` by the current rules (kinds in `attrs['measures']`)."""
     df = df.copy()
     if 'keyword_verdict' not in df: df['keyword_verdict'] = df.pop('verdict')     # files made before issue 26
     elif 'verdict' in df: df['keyword_verdict'] = df.keyword_verdict.fillna(df.pop('verdict'))
@@ -232,25 +233,31 @@ def with_verdicts(df: pd.DataFrame, rj: ProbeJudge|None) -> pd.DataFrame:
         if stale.any():
             rows = df.loc[stale, ['prompt', 'reply']].to_dict('records'); probe_rows(rj, rows)
             for k in ('judge_verdict', 'p_refused', 'judge_id'):
-                df[k] = df.get(k, pd.Series(None, index=df.index)).astype(object); df.loc[stale, k] = [r[k] for r in rows]
+                df[k] = df.get(k, pd.Series(None, index=df.index)).astype(object); df.loc[stale, k] = [r[k]
+                        for r in rows]
     df['verdict'] = df.judge_verdict if rj is not None else df.keyword_verdict
-    return df.assign(refused=df.verdict.eq('refused')).reset_index(drop=True)
+    df = df.assign(refused=df.verdict.eq('refused')).reset_index(drop=True)
+    for m in measures:
+        if m.column is None: df[m.name] = m.values(df) if len(df) else []
+    df.attrs['measures'] = {'refused': 'binary', 'quality': 'continuous', **{m.name: m.kind for m in measures}}
+    return df
 
 # %% ../nbs/12_runner.ipynb #70687520
 def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
              max_new_tokens: int=MAX_NEW_TOKENS, batch_size: int=8, fmt: PromptFormat|None=None,
              judge: Callable|None=None, # optional StrongREJECT judge (any callable str -> str): adds sr_* columns
-             refusal='probe', # the primary refusal verdict: 'probe' (the shipped probe judge), 'keyword', or a ProbeJudge
+             refusal='probe',
+             # the primary refusal verdict: 'probe' (the shipped probe judge), 'keyword', or a ProbeJudge
+             measures=None, # more measures per reply: shipped names ('code', 'french', …) or `Measure`s (09a)
              out: str|Path|None=None, # JSONL file: rows are written as they come and a rerun resumes
-             fresh: bool=False,
-             # start over: move rows already in `out` aside (to `<out>.<time>.old`) instead of resuming
+             fresh: bool=False, # start over: move the rows in `out` aside (to `<out>.<time>.old`) instead of resuming
              progress: bool=True) -> pd.DataFrame:
-    "Replies, verdicts, quality (and StrongREJECT scores) for every prompt under every condition."
+    "Replies, verdicts, quality, measures (and StrongREJECT scores) for every prompt under every condition."
     if prompts is None or isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
         raise TypeError(f"prompts must be a list of strings, got {prompts!r:.60}: wrap one prompt as [prompt]")
     if not len(prompts): raise ValueError("give at least one prompt")
     check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)
-    conditions, fmt, rj = check_conditions(conditions, model), as_format(fmt), refusal_judge(refusal)
+    conditions, fmt, rj, ms = check_conditions(conditions, model), as_format(fmt), refusal_judge(refusal), check_measures(measures)
     if rj is not None: rj._reader()                        # a reader it cannot use fails before any reply is generated
     meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens,
                 judge=judge is not None, fmt=fmt.describe(), version=2)
@@ -261,7 +268,8 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
         replies = generate(model, tok, [prompts[i] for i in idx], max_new_tokens=max_new_tokens, batch_size=batch_size,
                            fmt=fmt, progress=False)
         return [dict(prompt_id=i, prompt=prompts[i], prompt_hash=keys[i], condition=c.label, condition_id=c.id, reply=r,
-                     keyword_verdict=refusal_verdict(r), quality=quality(r)) for i, r in zip(idx, replies)]
+                     keyword_verdict=refusal_verdict(r), quality=quality(r),
+                     **{m.name: m(prompts[i], r) for m in ms if m.column is None}) for i, r in zip(idx, replies)]
     def judged(rows):                                 # outside the condition: the judges read unsteered
         if rj is not None: probe_rows(rj, rows)
         if judge is None: return
@@ -273,4 +281,4 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
         run_conditions(model, conditions, order, store, work, judged if (judge or rj) is not None else None,
                        batch_size, progress)
         df = collect(store, conditions, len(prompts))
-    return with_verdicts(df, rj)
+    return with_verdicts(df, rj, ms)

@@ -9,12 +9,15 @@ from __future__ import annotations
 __all__ = ['REFUSAL_PHRASES', 'quality', 'fmt_quality', 'refusal_verdict']
 
 # %% ../nbs/09_scoring.ipynb #10da674d
+import re
+
 def quality(text: str, n: int=4, min_ngrams: int=4) -> float:
-    """1 − share of repeated word n-grams; NaN (not judged) when the reply is too short to show repetition.
-    >>> quality("a b c d a b c d"), quality("too short")
-    (0.8, nan)
+    """1 − share of repeated word n-grams, with every run of digits read as one digit; NaN (not judged) when the reply is
+    too short to show repetition.
+    >>> quality("a b c d a b c d"), quality("too short"), quality("1. 2. 3. 4. 5. 6. 7. 8.")
+    (0.8, nan, 0.2)
     """
-    words = text.lower().split()
+    words = re.sub(r'\d+', '0', text.lower()).split()     # "1. 2. 3." loops like "0. 0. 0.": a counter is not content
     grams = [tuple(words[i:i+n]) for i in range(len(words)-n+1)]
     if len(grams) < min_ngrams: return float('nan')
     return len(set(grams)) / len(grams)

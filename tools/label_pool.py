@@ -27,8 +27,11 @@ PLANS = {(MODELS[0], 'sample'): PLAN, (MODELS[1], 'sample'): {'jbb': {c: 30 for 
 WIDE = ['baseline', 'CNA m=0', 'CNA m=0.5', 'CNA m=2', 'CNA m=0, δ > 0 only', 'CNA m=0, δ < 0 only', 'CNA m=0, patched to benign mean',
         'CNA m=0, 0.5%', 'dirablate α=0.5', 'CAA α=0.5']
 PLANS.update({(m, 'wide'): {ds: {c: 15 for c in WIDE} for ds in ('harmbench', 'advbench')} for m in MODELS})
-ROOTS = {'wide': Path('nbs/cna_out/labels_wide')}                  # where a batch's replies are; the others: ROOT
-DTYPE = {'wide': 'bfloat16'}                                       # the dtype its replies were generated in; the others: float32
+# issue 26, second round: benign MT-Bench questions under conditions that push toward over-refusal (tools/wide_replies.py MODEL mtbench)
+MTBENCH = ['baseline', 'CNA m=0', 'CNA m=2', 'CNA m=4', 'CAA α=−1 (refusal added)']
+PLANS.update({(m, 'mtbench'): {'mtbench': {c: 12 for c in MTBENCH}} for m in MODELS})
+ROOTS = {b: Path('nbs/cna_out/labels_wide') for b in ('wide', 'mtbench')}  # where a batch's replies are; the others: ROOT
+DTYPE = {'wide': 'bfloat16', 'mtbench': 'bfloat16'}             # the dtype its replies were generated in; the others: float32
 BEFORE = {'full': ['sample']}                                      # batches whose items a batch leaves out
 ROOT, OUT = Path('nbs/cna_out/paper_scale'), Path('nbs/cna_out/labels')
 FINAL = Path('cna_nb/assets/refusal_labels/labels.jsonl')
@@ -45,10 +48,13 @@ def draw(model, batch='sample'):
     pool, done = [], set()
     for b in BEFORE.get(batch, []):
         done |= {json.loads(l)['item'] for l in (OUT/f'pool_{name(model, b)}.jsonl').read_text().splitlines()}
+    # the same model, prompt set, condition and prompt labelled in any earlier batch (the reply may differ only by dtype): not again
+    seen = {(d['model'], d['dataset'], d['condition'], d['prompt_hash']) for d in map(json.loads, FINAL.read_text().splitlines())
+            if d['batch'] != batch} if FINAL.exists() else set()
     for ds, plan in PLANS[(model, batch)].items():
         rows = ResultsFile.load(ROOTS.get(batch, ROOT)/model/f'{ds}.jsonl').rows
         for cond, n in plan.items():
-            got = sorted((r for r in rows if r['condition'] == cond), key=lambda r: rank('label-pool-v1', model, ds, cond, r['prompt_hash']))
+            got = sorted((r for r in rows if r['condition'] == cond and (model, ds, cond, r['prompt_hash']) not in seen), key=lambda r: rank('label-pool-v1', model, ds, cond, r['prompt_hash']))
             if len(got) < n: raise SystemExit(f"{model} {ds} {cond}: only {len(got)} replies, need {n}: run tools/paper_scale.py first")
             for r in got[:n]:
                 item = rank(model, ds, r['condition_id'], r['prompt_hash'])[:12]

@@ -2,7 +2,13 @@
 near duplicate of a JBB goal, a discovery prompt or each other), under conditions the first labels did not cover: the multiplier sweep
 (m = 0.5, 2), sign halves, mean-patching, a 0.5% circuit, directional ablation and CAA at α = 0.5, besides baseline and CNA m = 0.
 
-    python tools/wide_replies.py MODEL      # -> nbs/cna_out/labels_wide/MODEL/{harmbench,advbench}.jsonl (resumable)
+    python tools/wide_replies.py MODEL            # -> nbs/cna_out/labels_wide/MODEL/{harmbench,advbench}.jsonl (resumable)
+    python tools/wide_replies.py MODEL mtbench    # -> nbs/cna_out/labels_wide/MODEL/mtbench.jsonl (resumable)
+
+`mtbench` (issue 26, second round): benign MT-Bench questions under the conditions that push a model toward refusing what it should
+answer — amplification (CNA m = 2, 4) and CAA with the refusal direction added (α = −1) — besides baseline and CNA m = 0. The first
+labels hold only 40 MT-Bench replies (the 0.5B, four refused), too few to tell whether a judge that never saw a benign prompt set
+still reads over-refusal. The 0.5B gets the first 40 questions, the 1.5B the other 40.
 
 The models run in the dtype `auto` picks on this machine (recorded in each file's timings line). 80 + 80 prompts are drawn once, seeded;
 the 0.5B gets the first 40 of each set, the 1.5B the next 40, so the two models' labelled replies never share a prompt.
@@ -32,7 +38,13 @@ def wide_prompts(per_set=80, seed=26, threshold=0.75, max_chars=160):
     return out
 
 
-def main(model_name):
+def mtbench_conditions(circ, rc):
+    from cna_nb.conditions import Condition
+    return [Condition.baseline(), Condition.cna(circ, m=0), Condition.cna(circ, m=2), Condition.cna(circ, m=4),
+            Condition.caa(rc, alpha=-1, label='CAA α=−1 (refusal added)')]
+
+
+def main(model_name, which='wide'):
     from cna_nb.models import load_model
     from cna_nb.data import load_discovery
     from cna_nb.circuit import find_circuit
@@ -41,13 +53,17 @@ def main(model_name):
     from cna_nb.runner import evaluate
     from cna_nb.defaults import RUN_BATCH
     k = MODELS.index(model_name)
-    prompts = {ds: ps[40*k:40*(k+1)] for ds, ps in wide_prompts().items()}
+    if which not in ('wide', 'mtbench'): raise SystemExit(f"second argument must be 'mtbench' (or nothing), got {which!r}")
+    if which == 'wide': prompts = {ds: ps[40*k:40*(k+1)] for ds, ps in wide_prompts().items()}
+    else:
+        from cna_nb.data import mtbench_prompts
+        prompts = {'mtbench': mtbench_prompts()[40*k:40*(k+1)]}
     out = OUT/model_name; out.mkdir(parents=True, exist_ok=True)
     t0 = time.time(); model, tok = load_model(model_name)
     pos, neg = load_discovery()
     circ, con = find_circuit(model, tok, pos, neg, frac=0.001, batch_size=RUN_BATCH, return_contrast=True, progress=False)
     rc = residual_contrast(model, tok, pos, neg, batch_size=RUN_BATCH, progress=False)
-    conds = [Condition.baseline(), Condition.cna(circ, m=0), Condition.cna(circ, m=0.5), Condition.cna(circ, m=2),
+    conds = mtbench_conditions(circ, rc) if which == 'mtbench' else [Condition.baseline(), Condition.cna(circ, m=0), Condition.cna(circ, m=0.5), Condition.cna(circ, m=2),
              Condition.cna(circ, m=0, sign='positive'), Condition.cna(circ, m=0, sign='negative'),
              Condition.cna(circ, m=0, toward=con.neg.mean, label='CNA m=0, patched to benign mean'),
              Condition.cna(con.circuit(0.005), m=0, label='CNA m=0, 0.5%'),
@@ -64,4 +80,4 @@ def main(model_name):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    main(*sys.argv[1:3])
