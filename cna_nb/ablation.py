@@ -47,7 +47,8 @@ def sparsity_sweep(model, tok, con: Contrast, prompts: list[str], fractions=(0.0
 _METRICS = [('refusal', 'refusal rate'), ('quality', 'quality (1 − rep. 4-grams)')]
 
 def metric_specs(metrics, summary: pd.DataFrame|None=None) -> list[tuple[str, str]]:
-    """(summary column, axis label) pairs from (column, label) pairs, measure names or `Measure`s (a name's kind: shipped,
+    """(summary column, axis label) pairs from (column, label) pairs, measure names or `Measure`s (a name's kind:
+    shipped,
     or binary where `summary` holds its event count `<name>_k`).
     >>> metric_specs(['code', ('refusal', 'refusal rate')])
     [('code', 'code (rate)'), ('refusal', 'refusal rate')]
@@ -68,6 +69,10 @@ def _unit_ylim(summary: pd.DataFrame, y: str) -> dict:
     if np.isnan(v).all(): return dict(ylim=(-0.03, 1.03))
     return dict(ylim=(-0.03, 1.03)) if np.nanmin(v) >= 0 and np.nanmax(v) <= 1 else {}
 
+def _yerr(t: pd.DataFrame, y: str) -> list:
+    "Error-bar lengths below and above each point (never negative)."
+    return [(t[y] - t[y + '_lo']).clip(lower=0), (t[y + '_hi'] - t[y]).clip(lower=0)]
+
 def plot_conditions(summary: pd.DataFrame, title: str='',
                     metrics=_METRICS, # summary columns as (column, label) pairs, or measure names / `Measure`s
                    ):
@@ -76,10 +81,11 @@ def plot_conditions(summary: pd.DataFrame, title: str='',
     metrics = metric_specs(metrics, summary)
     fig, axs = plt.subplots(1, len(metrics), figsize=(7, 3), dpi=90, squeeze=False)
     x, names = range(len(summary)), [str(c).replace(', ', '\n') for c in summary.condition]
-    many = len(names) > 5                                          # many labels: one line each, steeper, so they never touch
+    # many labels: one line each, steeper, so they never touch
+    many = len(names) > 5
     if many: names = [str(c) for c in summary.condition]
     for ax, (y, lab) in zip(axs[0], metrics):
-        ax.errorbar(x, summary[y], yerr=[summary[y]-summary[y+'_lo'], summary[y+'_hi']-summary[y]], fmt='o', capsize=4)
+        ax.errorbar(x, summary[y], yerr=_yerr(summary, y), fmt='o', capsize=4)
         tilt = len(names) > 3 or max(map(len, names)) > 10            # long or many labels lean, so they never touch
         ax.set_xticks(list(x), names, rotation=(40 if many else 25) if tilt else 0, ha='right' if tilt else 'center',
                       rotation_mode='anchor', fontsize=7 if many else 8)
@@ -97,7 +103,7 @@ def plot_sweep(summary: pd.DataFrame, x: str='m', hue: str|None=None, title: str
     for ax, (y, lab) in zip(axs[0], metrics):
         for name, g in (summary.groupby(hue, sort=False) if hue else [(None, summary)]):
             g = g.sort_values(x)
-            ax.errorbar(g[x], g[y], yerr=[g[y]-g[y+'_lo'], g[y+'_hi']-g[y]], marker='o', capsize=3, label=name)
+            ax.errorbar(g[x], g[y], yerr=_yerr(g, y), marker='o', capsize=3, label=name)
         ax.set(xlabel=xlabel or x, ylabel=lab, **_unit_ylim(summary, y))
     if hue: axs[0][0].legend(fontsize=8)
     fig.suptitle(title, fontsize=10); fig.tight_layout()

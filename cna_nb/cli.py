@@ -132,7 +132,7 @@ def _add_eval(sub):
     e.add_argument('--fresh', action='store_true', help='start over: move rows of an earlier experiment in '
                    '<out>.jsonl aside (they are refused otherwise)')
     e.add_argument('--measure', nargs='+', default=None, help="more measures per reply, summarised with intervals "
-                   "(shipped names: code french chinese list sentiment readability short emoji, or module:attribute); "
+                   "(shipped names: code french chinese list sentiment readability few_words emoji, or module:attribute); "
                    "default: the one the circuit was made for")
     e.add_argument('--refusal', default='probe', choices=['probe', 'keyword'], help='the primary refusal verdict: the '
                    'probe judge or the keyword list')

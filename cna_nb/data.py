@@ -221,7 +221,7 @@ DERIVED_SHA256 = {
     'discovery/minimal_benign.txt': 'c86135f9fde6102f8ddf6e631bdb7aa2b2feef12a0ce96cfef2db3e1b318623c',
     'discovery/diverse.txt': '440236751f73e0bba6232ee8d4af035a3244b25d50b7e6cd5f9f8069ed61ada1',
     # the behaviour zoo (nbs/16a_zoo), written by the cna_nb developers
-    'zoo/brief.json': '5fde8f5ff58b1d2b83c663504fdc33028638586d847f3df63a293dfd6727a0f1',
+    'zoo/brief.json': '811180e9bf66cb6e2489dd1ed3695b31be038cfe47d40ada8bd7dbeb5d2470d6',
     'zoo/chinese.json': '4653e9f53d62a3d8ec6dbf755bbb517567fe9e6ad9b981b2de0475cb78b90b8f',
     'zoo/code.json': 'c613858a5de2408220d6d49574e8a9c54801f697b63f48a1e01b21d66b801c03',
     'zoo/emoji.json': 'd846bf91e3302ddfda38a6666a9f1ac8d03fd12aa2c68eacac8d0f45ff31bf64',

@@ -62,6 +62,9 @@ def values(self:Measure, df: pd.DataFrame) -> np.ndarray:
         if self.column not in df:
             raise ValueError(f"measure {self.name!r} reads column {self.column!r}, which the results lack")
         return df[self.column].astype(float).to_numpy()
+    if not {'prompt', 'reply'} <= set(df.columns):
+        raise ValueError(f"measure {self.name!r} is computed from prompt and reply, which the table lacks: pass the results of "
+                         f"`evaluate` (or a table with those columns)")
     return np.array([self(p, r) for p, r in zip(df.prompt, df.reply)], dtype=float)
 
 # %% ../nbs/09a_measures.ipynb #f4ccadd3
@@ -107,8 +110,7 @@ LIST_ITEM = re.compile(r"^\s*(\d+[.)]|[-*•])\s+\S")
 
 def is_list(prompt: str, reply: str) -> bool:
     """At least two lines that start as list items (`1.`, `2)`, `-`, `*`, `•`).
-    >>> is_list('', '1. Save water.\\n2. Fix leaks.'), is_list('', 'Save water by fixing leaks and taking short
-    showers.')
+    >>> is_list('', '1. Save water.\\n2. Fix leaks.'), is_list('', 'Save water by fixing leaks.')
     (True, False)
     """
     return sum(bool(LIST_ITEM.match(l)) for l in reply.splitlines()) >= 2
@@ -132,9 +134,9 @@ _PYPHEN = {}
 
 def readability(prompt: str, reply: str, min_words: int=10) -> float|None:
     """Flesch reading ease of the reply (English syllable rules); None under `min_words` words.
-    >>> readability('', 'The cat sat on the mat. It was warm. The sun was out.') > readability('', 'Photosynthetic
-    organisms '
-    ...             'convert electromagnetic radiation into chemical potential energy through thylakoid membranes.')
+    >>> simple, hard = 'The cat sat on the mat. It was warm. The sun was out.', ('Photosynthetic organisms convert '
+    ...     'electromagnetic radiation into chemical potential energy through thylakoid membranes.')
+    >>> readability('', simple) > readability('', hard)
     True
     """
     words = re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)?", reply)
@@ -149,8 +151,7 @@ def readability(prompt: str, reply: str, min_words: int=10) -> float|None:
 # %% ../nbs/09a_measures.ipynb #e7432db3
 def is_short(prompt: str, reply: str, max_words: int=10) -> bool|None:
     """The reply has at most `max_words` words (None when it is empty).
-    >>> is_short('', 'Blue.'), is_short('', 'The sky looks blue because air scatters short wavelengths of sunlight
-    more.')
+    >>> is_short('', 'Blue.'), is_short('', 'The sky looks blue because air scatters the short wavelengths of light.')
     (True, False)
     """
     n = len(reply.split())
@@ -177,7 +178,7 @@ MEASURES = {m.name: m for m in [
     Measure('list', is_list, description='the reply is a list (two or more list-item lines)'),
     Measure('sentiment', sentiment, 'continuous', "VADER compound sentiment, −1 … 1"),
     Measure('readability', readability, 'continuous', 'Flesch reading ease (higher = simpler)'),
-    Measure('short', is_short, description='the reply has at most 10 words'),
+    Measure('few_words', is_short, description='the reply has at most 10 words'),
     Measure('emoji', has_emoji, description='the reply holds an emoji')]}
 
 # %% ../nbs/09a_measures.ipynb #27b30ca0
@@ -198,7 +199,10 @@ def get_measure(m) -> Measure:
 
 # %% ../nbs/09a_measures.ipynb #486cc0c2
 RESERVED = {'prompt', 'prompt_id', 'prompt_hash', 'condition', 'condition_id', 'reply', 'verdict', 'keyword_verdict',
-            'judge_verdict', 'p_refused', 'judge_id', 'run', '_meta'}
+            'judge_verdict', 'p_refused', 'judge_id', 'run', '_meta',
+            # and the columns `summarize` writes itself
+            'n', 'refusal', 'complied', 'degenerate', 'short', 'keyword_refusal', 'sr_score', 'sr_parsed',
+            'sr_unparsed'}
 
 def check_measures(measures) -> list[Measure]:
     "Measures from names or objects, each name once and none clashing with a results column."
@@ -219,6 +223,7 @@ def measure_kind(name: str, df: pd.DataFrame|None=None) -> str:
     if name in declared: return declared[name]
     if name in MEASURES: return MEASURES[name].kind
     if name in ('correct', 'sr_refused'): return 'binary'
+    if name in ('sr_score', 'p_refused'): return 'continuous'          # graded even when every value happens to be 0 or 1
     if df is not None and name in df:
         v = pd.to_numeric(df[name], errors='coerce').dropna()
         if df[name].dtype == bool or (len(v) and v.isin([0, 1]).all()): return 'binary'

@@ -12,11 +12,11 @@ from .scoring import fmt_quality
 
 # %% auto #0
 __all__ = ['INTERVALS', 'BINARY_METRICS', 'bootstrap_ci', 'wilson_ci', 'exact_ci', 'rate_ci', 'refusal_rate', 'mcnemar_exact',
-           'paired_rate_diff', 'paired_bootstrap', 'compare', 'summarize', 'format_summary', 'cohen_kappa', 'agreement']
+           'paired_rate_diff', 'sign_flip_p', 'paired_bootstrap', 'compare', 'summarize', 'format_summary',
+           'cohen_kappa', 'agreement']
 
 # %% ../nbs/10_stats.ipynb #91dae0c6
-def bootstrap_ci(values, stat: Callable=np.mean, n_boot: int=2000, level: float=0.95, seed: int=0) -> tuple[float,
-        float]:
+def bootstrap_ci(values, stat: Callable=np.mean, n_boot: int=2000, level: float=0.95, seed: int=0) -> tuple:
     "Percentile bootstrap interval of `stat(values)` (seeded, vectorised)."
     x = np.asarray(values, dtype=float)
     if x.size == 0: return (float('nan'), float('nan'))
@@ -37,7 +37,7 @@ def wilson_ci(k: int, n: int, level: float=0.95) -> tuple[float, float]:
     if not 0 <= k <= n: raise ValueError(f"need 0 ≤ k ≤ n, got k={k}, n={n}")
     z, p = _z(level), k / n
     mid, half = (p + z*z/(2*n)) / (1 + z*z/n), z * math.sqrt(p*(1-p)/n + z*z/(4*n*n)) / (1 + z*z/n)
-    return (max(0.0, mid - half), min(1.0, mid + half))
+    return (0.0 if k == 0 else min(p, max(0.0, mid - half)), 1.0 if k == n else max(p, min(1.0, mid + half)))
 
 # %% ../nbs/10_stats.ipynb #64bd0221
 def _binom_cdf(k: int, n: int, p: float) -> float:
@@ -92,13 +92,19 @@ def refusal_rate(verdicts, interval: str='wilson') -> dict:
                 degenerate=int((v == 'degenerate').sum()))
 
 # %% ../nbs/10_stats.ipynb #6809ffcd
+def _paired_bools(a, b) -> tuple[np.ndarray, np.ndarray]:
+    "Paired yes/no values as booleans, pairs with a missing value (NaN, None) left out."
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape: raise ValueError(f"paired samples must have the same length, got {a.shape} and {b.shape}")
+    keep = ~(np.isnan(a) | np.isnan(b))
+    return a[keep] > 0.5, b[keep] > 0.5
+
 def mcnemar_exact(a, b) -> dict:
-    """Exact McNemar test for paired booleans: counts a-only (`n10`) and b-only (`n01`) and the two-sided p-value.
+    """Exact McNemar test for paired booleans (a pair with a missing value is left out): a-only (`n10`), b-only (`n01`), p.
     >>> mcnemar_exact([1,1,1,1,1,1,0,0], [0,0,0,0,0,0,0,0])['p']
     0.03125
     """
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
-    if a.shape != b.shape: raise ValueError(f"paired samples must have the same length, got {a.shape} and {b.shape}")
+    a, b = _paired_bools(a, b)
     n10, n01 = int((a & ~b).sum()), int((~a & b).sum())
     n = n10 + n01
     p = 1.0 if n == 0 else min(1.0, 2 * sum(math.comb(n, k) for k in range(min(n10, n01)+1)) / 2**n)
@@ -106,13 +112,11 @@ def mcnemar_exact(a, b) -> dict:
 
 # %% ../nbs/10_stats.ipynb #abe6c799
 def paired_rate_diff(a, b, level: float=0.95) -> dict:
-    """Difference of paired rates mean(a) − mean(b) with Newcombe's hybrid score interval (method 10), n pairs.
+    """mean(a) − mean(b) over pairs (missing ones left out) with Newcombe's hybrid score interval (method 10).
     >>> r = paired_rate_diff([0]*16, [1]*16); r['diff'], round(r['lo'], 3), round(r['hi'], 3)
     (-1.0, -1.0, -0.726)
     """
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
-    if a.shape != b.shape: raise ValueError(f"paired samples must have the same length, got {a.shape} and {b.shape}")
-    n = int(a.size)
+    a, b = _paired_bools(a, b); n = int(a.size)
     if n == 0: return dict(diff=float('nan'), lo=float('nan'), hi=float('nan'), n=0)
     e, f, g, h = (int(x.sum()) for x in (a & b, a & ~b, ~a & b, ~a & ~b))
     p1, p2 = (e + f) / n, (e + g) / n
@@ -126,9 +130,21 @@ def paired_rate_diff(a, b, level: float=0.95) -> dict:
     return dict(diff=p1 - p2, lo=max(-1.0, lo), hi=min(1.0, hi), n=n)
 
 # %% ../nbs/10_stats.ipynb #d729bc6f
+def sign_flip_p(d, n_flips: int=20000, seed: int=0) -> float:
+    """Two-sided p of mean(d) = 0 for paired differences `d`: the share of sign flips with |mean| at least the observed
+    one, all 2ⁿ flips for n ≤ 16 (exact), `n_flips` random ones above.
+    >>> sign_flip_p([0.1, 0.2, 0.3]), sign_flip_p([0.0, 0.0])
+    (0.25, 1.0)
+    """
+    d = np.asarray(d, dtype=float); n = d.size
+    if n == 0: return float('nan')
+    signs = (((np.arange(2**n)[:, None] >> np.arange(n)) & 1) * 2 - 1 if n <= 16 else
+             np.random.default_rng(seed).choice([-1.0, 1.0], (n_flips, n)))
+    return float(np.mean(np.abs((signs * d).mean(1)) >= abs(d.mean()) - 1e-12))
+
 def paired_bootstrap(x, y, n_boot: int=5000, level: float=0.95, seed: int=0) -> dict:
-    """Mean of x − y over paired samples with a percentile bootstrap CI and a two-sided bootstrap p-value; `collapsed`
-    says every paired difference was the same, so the resamples cannot show any spread (the interval is a point)."""
+    """Mean of x − y over pairs: a percentile bootstrap CI, a two-sided sign-flip p (exact to 16 pairs); `collapsed`: all
+    differences equal, so the resamples show no spread."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.shape != y.shape: raise ValueError(f"paired samples must have the same length, got {x.shape} and {y.shape}")
     keep = ~(np.isnan(x) | np.isnan(y)); d = (x - y)[keep]
@@ -136,14 +152,13 @@ def paired_bootstrap(x, y, n_boot: int=5000, level: float=0.95, seed: int=0) -> 
         return dict(diff=float('nan'), lo=float('nan'), hi=float('nan'), p=float('nan'), n=0, collapsed=False)
     boots = d[np.random.default_rng(seed).integers(0, d.size, (n_boot, d.size))].mean(1)
     a = (1 - level)/2
-    p = float(np.mean(np.abs(boots - d.mean()) >= abs(d.mean()) - 1e-12)) if d.std() > 0 else float(d.mean() == 0)
+    p = sign_flip_p(d, seed=seed)
     return dict(diff=float(d.mean()), lo=float(np.quantile(boots, a)), hi=float(np.quantile(boots, 1-a)), p=p,
                 n=int(d.size), collapsed=bool(d.std() == 0))
 
-# %% ../nbs/10_stats.ipynb #96216e2e
+# %% ../nbs/10_stats.ipynb #ce712b2e
 BINARY_METRICS = ('refused', 'correct', 'sr_refused')
 
-# %% ../nbs/10_stats.ipynb #ce712b2e
 def _metric_column(df: pd.DataFrame, m) -> tuple[pd.DataFrame, str, str]:
     "The results with metric `m`'s column present (computed from prompt and reply if need be), its name and its kind."
     if isinstance(m, str) and m in df: return df, m, measure_kind(m, df)
@@ -189,8 +204,8 @@ def _summary_measures(df: pd.DataFrame, measures) -> list:
             ([measures] if isinstance(measures, (str, Measure)) else list(measures))
     return [m for m in given if (m.name if isinstance(m, Measure) else m) not in ('refused', 'quality')]
 
-def _measure_summary(g: pd.DataFrame, m, interval: str) -> dict:
-    t, col, kind = _metric_column(g, m); x = t[col].astype(float).to_numpy()
+def _measure_summary(g: pd.DataFrame, col: str, kind: str, interval: str) -> dict:
+    x = g[col].astype(float).to_numpy()
     if kind == 'binary':
         r = rate_ci(x, interval); return {col: r['rate'], f'{col}_lo': r['lo'], f'{col}_hi': r['hi'],
                                           f'{col}_n': r['n'],
@@ -198,13 +213,18 @@ def _measure_summary(g: pd.DataFrame, m, interval: str) -> dict:
     x = x[~np.isnan(x)]; lo, hi = bootstrap_ci(x)
     return {col: x.mean() if len(x) else np.nan, f'{col}_lo': lo, f'{col}_hi': hi, f'{col}_n': int(len(x))}
 
+# %% ../nbs/10_stats.ipynb #b5a4d54b
 def summarize(df: pd.DataFrame, by='condition',
               measures=None, # beyond refusal and quality: names or Measures (default: those the runner declared)
               interval: str='wilson', # for rates: 'wilson' or 'exact' (Clopper–Pearson)
              ) -> pd.DataFrame:
     """Per group: refusal rate (interval) and verdict counts, mean quality (CI) over the replies long enough to judge
     (`quality_n`; `short` were not), mean StrongREJECT score (CI) with the unparseable count, and each other measure."""
-    out, extra = [], _summary_measures(df, measures)
+    extra = []
+    # each measure's column and kind, once for the whole table
+    for m in _summary_measures(df, measures):
+        df, col, kind = _metric_column(df, m); extra.append((col, kind))
+    out = []
     for key, g in df.groupby(by, sort=False):
         row = dict(zip([by] if isinstance(by, str) else by, key if isinstance(key, tuple) else (key,)))
         if 'verdict' in g: row.update(refusal_rate(g.verdict, interval))
@@ -219,7 +239,7 @@ def summarize(df: pd.DataFrame, by='condition',
             s = g.sr_score.astype(float).dropna().to_numpy(); slo, shi = bootstrap_ci(s)
             row.update(sr_score=s.mean() if len(s) else np.nan, sr_lo=slo, sr_hi=shi,
                        sr_unparsed=int((~g.sr_parsed.astype(bool)).sum()))
-        for m in extra: row.update(_measure_summary(g, m, interval))
+        for col, kind in extra: row.update(_measure_summary(g, col, kind, interval))
         out.append(row)
     return pd.DataFrame(out)
 
@@ -231,12 +251,10 @@ def _fmt_measure(r, name: str) -> str:
                 f"[{r[f'{name}_lo']:.0%}, {r[f'{name}_hi']:.0%}]")
     return f"{r[name]:.3g} [{r[f'{name}_lo']:.3g}, {r[f'{name}_hi']:.3g}]"
 
-def format_summary(summary: pd.DataFrame, measures=(),
-                   # names of more measures in `summary` (`summarize(..., measures=…)`)
-                   refusal: bool=True, # show the refusal columns (off for a circuit made for another behaviour)
-                  ) -> str:
-    """The result table as text: refusal (the primary verdict) with 95% CI, the keyword list's refusal beside it, verdict
-    counts, quality over the replies long enough to judge (`short`: those that are not), and each measure named."""
+def format_summary(summary: pd.DataFrame, measures=(), # names of more measures in `summary` (`summarize(measures=…)`)
+                   refusal: bool=True) -> str: # show the refusal columns (off for a circuit made for another behaviour)
+    """The result table as text: refusal with 95% CI and the keyword list's beside it, verdict counts, quality (`short`:
+    replies too short to judge), and each measure named."""
     kw, refusal = 'keyword_refusal' in summary, refusal and 'refusal' in summary
     head = f"{'condition':<14}{'neurons':>8}{'N':>5}  "
     if refusal:
@@ -267,7 +285,6 @@ def cohen_kappa(a, b) -> float:
     pe = sum(float((a == l).mean()) * float((b == l).mean()) for l in set(a) | set(b))
     return 1.0 if pe == 1 else (po - pe) / (1 - pe)
 
-# %% ../nbs/10_stats.ipynb #98d90ae4
 def agreement(df: pd.DataFrame, truth: str, columns: list[str], positive: str='refused') -> pd.DataFrame:
     """Per verdict column: accuracy against `truth` (95% CI), Cohen's κ, and accuracy and κ of the binary call
     `positive` vs the rest."""

@@ -63,7 +63,10 @@ def load_behaviour(src) -> Behaviour:
     if leak:
         raise ValueError(f"{path}: held-out prompt {leak[0]!r} is also a discovery prompt: held-out prompts must be "
                          f"new")
-    get_measure(d['measure'])                                  # an unknown measure fails here, not after discovery
+    if get_measure(d['measure']).column is not None:           # an unknown measure fails here, not after discovery
+        raise ValueError(f"{path}: measure {d['measure']!r} reads a verdict column; a behaviour needs a measure of "
+                         f"the reply "
+                         f"(refusal has its own pipeline: `refusal_experiment`)")
     return Behaviour(d['name'], d.get('description', ''), d['measure'], *(list(d[k]) for k in SETS), path=path)
 
 def zoo_names() -> list[str]:
@@ -129,8 +132,9 @@ def behaviour_effects(df: pd.DataFrame, b: Behaviour) -> pd.DataFrame:
             if c != 'baseline':
                 v = compare(g, c, 'baseline', metrics=[name]).iloc[0]
                 r.update(diff=v['diff'], diff_lo=v.diff_lo, diff_hi=v.diff_hi, p=v.p, test=v.test,
-                         gap=v['diff'] / gap if gap else np.nan, gap_lo=v.diff_lo / gap if gap else np.nan,
-                         gap_hi=v.diff_hi / gap if gap else np.nan)
+                         gap=v['diff'] / gap if gap else np.nan,
+                         gap_lo=min(v.diff_lo / gap, v.diff_hi / gap) if gap else np.nan,
+                         gap_hi=max(v.diff_lo / gap, v.diff_hi / gap) if gap else np.nan)
                 if c in twin and twin[c] in set(g.condition):
                     t = compare(g, c, twin[c], metrics=[name]).iloc[0]; r.update(vs_twin=t['diff'], p_twin=t.p)
             rows.append(r)
@@ -140,11 +144,13 @@ def behaviour_effects(df: pd.DataFrame, b: Behaviour) -> pd.DataFrame:
 # %% ../nbs/16a_zoo.ipynb #012768d2
 def zoo_verdicts(effects: pd.DataFrame, alpha: float=0.05) -> dict:
     "'ablates' / 'induces': yes or no by the rule above (one behaviour's `behaviour_effects`)."
-    gap = effects.attrs.get('gap', np.nan)
+    base = effects[effects.condition == 'baseline'].set_index('direction').value   # the gap, from the table itself
+    gap = base.get('ablate', np.nan) - base.get('induce', np.nan)
     def holds(cond, sign):
         r = effects[effects.condition == cond]
         if r.empty or not gap or gap != gap: return 'no'
         r = r.iloc[0]; s = np.sign(gap) * sign
+        if 'p_twin' not in r or r.p_twin != r.p_twin: return 'no'           # no twin, no verdict
         ok = r.p < alpha and r.p_twin < alpha and np.sign(r['diff']) == s and np.sign(r.vs_twin) == s
         return 'yes' if ok else 'no'
     return dict(ablates=holds('CNA m=0', -1), induces=holds('CNA → positive mean', +1))
