@@ -415,4 +415,5 @@ d = { 'settings': { 'branch': 'main',
                             'cna_nb.zoo.run_behaviour': ('zoo.html#run_behaviour', 'cna_nb/zoo.py'),
                             'cna_nb.zoo.zoo_names': ('zoo.html#zoo_names', 'cna_nb/zoo.py'),
                             'cna_nb.zoo.zoo_table': ('zoo.html#zoo_table', 'cna_nb/zoo.py'),
+                            'cna_nb.zoo.zoo_verdict_text': ('zoo.html#zoo_verdict_text', 'cna_nb/zoo.py'),
                             'cna_nb.zoo.zoo_verdicts': ('zoo.html#zoo_verdicts', 'cna_nb/zoo.py')}}}

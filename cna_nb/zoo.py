@@ -20,7 +20,7 @@ from .defaults import MAX_NEW_TOKENS, RUN_BATCH
 
 # %% auto #0
 __all__ = ['SETS', 'Behaviour', 'load_behaviour', 'zoo_names', 'behaviour_conditions', 'run_behaviour', 'behaviour_effects',
-           'zoo_verdicts', 'zoo_table', 'plot_zoo']
+           'zoo_verdicts', 'zoo_table', 'zoo_verdict_text', 'plot_zoo']
 
 # %% ../nbs/16a_zoo.ipynb #651a364a
 SETS = ('positive', 'negative', 'heldout_positive', 'heldout_negative')
@@ -177,6 +177,25 @@ def zoo_table(effects: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
                              k),
                      'induces': f.induces})
     return pd.DataFrame(rows)
+
+# %% ../nbs/16a_zoo.ipynb #949e23f3
+def zoo_verdict_text(facts: pd.DataFrame) -> str:
+    """One paragraph from the kept facts: which behaviours CNA ablates, induces, neither; circuit sizes; wall time per
+    model."""
+    size = lambda m: m.split('-')[2].upper()
+    by = lambda t: ', '.join(f"{b} ({'/'.join(map(size, g.model))})" for b, g in t.groupby('behaviour',
+            sort=False)) or 'none'
+    ab, ind = facts[facts.ablates == 'yes'], facts[facts.induces == 'yes']
+    neither = sorted(set(facts.behaviour) - set(ab.behaviour) - set(ind.behaviour))
+    return (f"CNA **ablates** (p < 0.05 against the baseline and its random twin): {by(ab)}. CNA **induces** (patched "
+            f"to the "
+            f"positive mean): {by(ind)}. Neither, on either model: {', '.join(neither) or 'none'}. Circuits of "
+            f"{facts.neurons.min()}–{facts.neurons.max()} neurons, {facts.last_quarter.mean():.0%} of them in the "
+            f"last quarter "
+            f"of layers on average; {len(facts)} runs ({facts.dtype.iloc[0]}), wall time "
+            + ', '.join(f"{size(m)} {g.discovery_s.sum() + g.evaluation_s.sum():.0f} s" for m,
+                        g in facts.groupby('model'))
+            + ' (discovery and generation, from the run that generated the replies).')
 
 # %% ../nbs/16a_zoo.ipynb #cc6119d6
 _MARK = {'CNA m=0': ('o', '#1f77b4'), 'random m=0': ('x', '#7f7f7f'), 'CAA α=1': ('s', '#ff7f0e'),
