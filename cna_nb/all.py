@@ -40,6 +40,6 @@ _MODULES = ('data', 'defaults', 'locks', 'models', 'fingerprint', 'prompts', 'mo
             'universal', 'circuit', 'interventions', 'conditions', 'scoring', 'measures', 'stats', 'judges', 'probe',
             'runner',
             'mmlu', 'ablation',
-            'strength', 'overlap', 'zoo')
+            'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings', 'claims', 'report')
 _PUBLIC = [n for m in _MODULES for n in importlib.import_module(f'cna_nb.{m}').__all__]
 __all__ = _PUBLIC + ['read_prompts', 'Explorer']

@@ -20,7 +20,7 @@ from .decoding import Prefix, cache_kw
 
 # %% auto #0
 __all__ = ['STATS_VERSION', 'MeanStats', 'PerPrompt', 'stats_dir', 'stats_path', 'site_modules', 'mlp_on_last_tokens',
-           'run_capture', 'capture']
+           'length_batches', 'run_capture', 'capture']
 
 # %% ../nbs/05a_capture.ipynb #c617558c
 class MeanStats:
@@ -147,12 +147,34 @@ def mlp_on_last_tokens(layer, where: dict):
     try: yield
     finally: h.remove()
 
+# %% ../nbs/05a_capture.ipynb #cccb70d5
+def length_batches(lens: list[int], # sequence lengths, longest first
+                   batch_size: int, max_pad: float|None=None) -> list[tuple[int, int]]:
+    """(start, end) of each batch: `batch_size` sequences, or fewer where padding the next one to the batch's first
+    length would make padding more than `max_pad` of the batch's tokens.
+    >>> length_batches([9, 8, 8, 4, 4, 1], 3)
+    [(0, 3), (3, 6)]
+    >>> length_batches([9, 8, 8, 4, 4, 1], 3, max_pad=0.2)
+    [(0, 3), (3, 5), (5, 6)]
+    """
+    if max_pad is None: return [(s, min(s + batch_size, len(lens))) for s in range(0, len(lens), batch_size)]
+    if max_pad < 0: raise ValueError(f"max_pad must be at least 0 (a fraction of a batch's tokens), got {max_pad}")
+    out, s = [], 0
+    while s < len(lens):
+        e, real = s + 1, lens[s]
+        while e < len(lens) and e - s < batch_size and lens[s] * (e + 1 - s) - (real + lens[e]) <= max_pad * lens[s] * (e + 1 - s):
+            real += lens[e]; e += 1
+        out.append((s, e)); s = e
+    return out
+
+
 # %% ../nbs/05a_capture.ipynb #d67b8f4d
 def run_capture(model, tok, seqs: list[list[int]], acc, mods: list, kind: str='out', transform: Callable|None=None,
                 batch_size: int=16, progress: bool=False, desc: str='capture', prefix_cache: bool=True,
                 stop: bool=False, # end each forward pass once the last of `mods` has run (the layers above never run)
                 last_only: bool=False,
                 # with stop, the last module (a decoder layer, h + mlp(norm(h))) runs its MLP on each last token only
+                max_pad: float|None=None, # end a batch early rather than pad it past this fraction (None: full batches)
                ):
     """Feed every token sequence's last-token activations at `mods` to `acc`, longest first, right-padded, after the
     shared prefix."""
@@ -166,9 +188,10 @@ def run_capture(model, tok, seqs: list[list[int]], acc, mods: list, kind: str='o
                          "module")
     prefix = Prefix.of(model, seqs, prefix_cache); P = len(prefix)
     trim = mlp_on_last_tokens(mods[-1], where) if last_only else contextlib.nullcontext()
+    batches = length_batches([len(seqs[i]) - P for i in order], batch_size, max_pad)
     with hooks_on(mods, grab, kind), trim:
-        for s in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
-            idx = order[s:s+batch_size]
+        for s, e in tqdm(batches, desc=desc, disable=not progress, leave=False):
+            idx = order[s:e]
             suf = [seqs[i][P:] for i in idx]; T = len(suf[0])
             # right padding, after each last token
             ids = torch.tensor([x + [pad]*(T-len(x)) for x in suf], device=dev)

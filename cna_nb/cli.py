@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse, sys, warnings
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC, RUN_BATCH, RUN_DEFAULTS
 from .commands import check_args, cmd_prepare, cmd_run, cmd_discover, cmd_steer, cmd_eval, cmd_compare
+from .report import cmd_reproduce
 
 # %% auto #0
 __all__ = ['EPILOG', 'COMMANDS', 'build_parser', 'main']
@@ -18,6 +19,7 @@ EPILOG = """examples:
   cna discover --positive french.txt --negative english.txt --out french.pt
   cna steer --circuit french.pt --m 3 --prompt "Write a short note to a colleague."
   cna eval --circuit cna_out/circuit.pt --conditions baseline cna:m=0 random:m=0 caa:alpha=1 --out eval.csv
+  cna reproduce --profile quick --out repro/   # every stage of the paper at smoke-test size, one report
   cna compare --base Qwen/Qwen2.5-0.5B --instruct Qwen/Qwen2.5-0.5B-Instruct --out compare/
 
 conditions: baseline, cna:m=M (circuit × M), random:m=M (random control × M), caa:alpha=A, dirablate:alpha=A
@@ -154,22 +156,36 @@ def _add_compare(sub):
     c.add_argument('--out', default='compare_out', help='output folder (both circuits, overlap.csv, localization.csv, '
                    'steering.csv)')
 
+# %% ../nbs/18_cli.ipynb #1e1ee73c
+def _add_reproduce(sub):
+    from cna_nb.protocol import STAGE_NAMES
+    r = sub.add_parser('reproduce', help="the paper's whole protocol on one model: a plan with an ETA, resumable "
+                       "stages, one report (report.html, .md, .json)", formatter_class=_FMT)
+    _common(r, batch=None)
+    r.add_argument('--base', default=None, help='the matching base model (registry name, HF id or folder): adds the '
+                   'base-vs-instruct stage')
+    r.add_argument('--profile', default='quick', choices=['quick', 'paper'], help="quick: every stage at smoke-test "
+                   "sizes (minutes); paper: the paper's sizes")
+    r.add_argument('--stages', default=None, help=f"comma-separated stages (default: all): {','.join(STAGE_NAMES)}")
+    r.add_argument('--out', default='cna_reproduce', help='output folder: one JSONL file per prompt set, the '
+                   'circuits, timings.jsonl and the report; a rerun resumes')
+
 # %% ../nbs/18_cli.ipynb #973e2a9f
 def build_parser() -> argparse.ArgumentParser:
     "The `cna` argument parser."
     p = argparse.ArgumentParser(prog='cna', description='Contrastive Neuron Attribution: find and steer the MLP '
                                 'neurons behind a behaviour.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='command', required=True, metavar='{prepare,run,discover,steer,eval,compare}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{prepare,run,discover,steer,eval,compare,reproduce}')
     pr = sub.add_parser('prepare', help='assemble and cache an embedded model (first use ~1 min)', formatter_class=_FMT)
     pr.add_argument('--model', default=None, help='registry name (default: qwen2.5-coder-0.5b-instruct)')
     _dtype(pr)
-    for add in (_add_run, _add_discover, _add_steer, _add_eval, _add_compare): add(sub)
+    for add in (_add_run, _add_discover, _add_steer, _add_eval, _add_compare, _add_reproduce): add(sub)
     return p
 
 # %% ../nbs/18_cli.ipynb #ef677db0
 COMMANDS = dict(prepare=cmd_prepare, run=cmd_run, discover=cmd_discover, steer=cmd_steer, eval=cmd_eval,
-                compare=cmd_compare)
+                compare=cmd_compare, reproduce=cmd_reproduce)
 
 # %% ../nbs/18_cli.ipynb #2ad17948
 def _join_negative_numbers(argv: list[str]) -> list[str]:

@@ -37,7 +37,9 @@ def judge_inputs(tok, prompts: list[str], replies: list[str]) -> list[list[int]]
 
 # %% ../nbs/11a_probe.ipynb #f3462fbd
 def reader_features(model, tok, prompts: list[str], replies: list[str], layer: int,
-                    batch_size: int=32, progress: bool=False) -> torch.Tensor:
+                    batch_size: int=32, progress: bool=False,
+                    max_pad: float|None=0.1, # a batch ends early rather than be padded past 10% of its tokens
+                   ) -> torch.Tensor:
     "Last-token hidden state after decoder layer `layer` for each judge prompt, float32 on the CPU: [n, hidden]."
     layers = decoder_layers(model)
     if not 0 <= layer < len(layers):
@@ -45,7 +47,7 @@ def reader_features(model, tok, prompts: list[str], replies: list[str], layer: i
     acc = PerPrompt()
     with torch.no_grad():                                     # the capture loop, stopped after the probed layer
         run_capture(model, tok, judge_inputs(tok, prompts, replies), acc, [layers[layer]], 'out', batch_size=batch_size,
-                    progress=progress, desc='judge', stop=True, last_only=True)
+                    progress=progress, desc='judge', stop=True, last_only=True, max_pad=max_pad)
     return acc.acts[:, 0]
 
 # %% ../nbs/11a_probe.ipynb #b20a7386
