@@ -43,8 +43,8 @@ def main():
         ratios = [j / g for g, j in zip(gs, js)]
         rows.append(dict(model=name, dtype=str(model.dtype).replace('torch.', ''), replies=len(replies), rounds=a.rounds,
                          generate_s=f'{statistics.median(gs):.1f}', judge_s=f'{statistics.median(js):.1f}',
-                         ratio=f'{statistics.median(ratios):.3f}', ratio_range=f'{min(ratios):.3f}–{max(ratios):.3f}',
-                         first_round=f'{ratios[0]:.3f}', judge_refused=int((v.judge_verdict == 'refused').sum())))
+                         ratio=f'{statistics.median(ratios):.4f}', ratio_range=f'{min(ratios):.4f}–{max(ratios):.4f}',
+                         first_round=f'{ratios[0]:.4f}', judge_refused=int((v.judge_verdict == 'refused').sum())))
         del model
     print(table(rows, list(rows[0])))
     print(verdict('judge cost', [(f"{r['model']}: median judge / generation = {r['ratio']} ≤ 0.20", float(r['ratio']) <= 0.20)

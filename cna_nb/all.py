@@ -32,6 +32,11 @@ from .ablation import *
 from .strength import *
 from .overlap import *
 from .zoo import *
+from .protocol import *
+from .reproduce import *
+from .findings import *
+from .claims import *
+from .report import *
 from .commands import read_prompts
 from .explorer import Explorer
 import importlib

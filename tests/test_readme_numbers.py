@@ -37,3 +37,14 @@ def test_readme_result_tables_match_the_kept_runs(after, folder):
         assert cells[4] == f"{int(k.refused)} / {int(k.complied)} / {int(k.degenerate)}", (cond, cells[4])
         assert cells[5] == f"{k.quality:.3f} ({int(k.short)})", (cond, cells[5])
         assert int(k.n) == 100 and int(k.max_new_tokens) == 48
+
+
+@pytest.mark.parametrize('model', ['qwen2.5-coder-0.5b-instruct', 'qwen2.5-coder-1.5b-instruct'])
+def test_readme_claims_come_from_the_kept_reports(model):
+    "Every claim's measured figure and verdict in the README's paper-scale table is the one in that run's kept report.json."
+    import json
+    rep = json.loads((ROOT/'benchmarks/results/reproduce'/model/'report.json').read_text())
+    readme = (ROOT/'README.md').read_text()
+    row = lambda c: next(l for l in readme.splitlines() if l.startswith(f"| {c['claim']} |"))
+    for c in rep['claims']:
+        assert f"{c['measured'] or '—'} | **{c['verdict']}**" in row(c), (model, c['claim'])

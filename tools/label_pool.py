@@ -55,7 +55,7 @@ def draw(model, batch='sample'):
         rows = ResultsFile.load(ROOTS.get(batch, ROOT)/model/f'{ds}.jsonl').rows
         for cond, n in plan.items():
             got = sorted((r for r in rows if r['condition'] == cond and (model, ds, cond, r['prompt_hash']) not in seen), key=lambda r: rank('label-pool-v1', model, ds, cond, r['prompt_hash']))
-            if len(got) < n: raise SystemExit(f"{model} {ds} {cond}: only {len(got)} replies, need {n}: run tools/paper_scale.py first")
+            if len(got) < n: raise SystemExit(f"{model} {ds} {cond}: only {len(got)} replies, need {n}: run cna reproduce --profile paper --model MODEL first (its jbb.jsonl, mtbench.jsonl)")
             for r in got[:n]:
                 item = rank(model, ds, r['condition_id'], r['prompt_hash'])[:12]
                 if item in done: continue
