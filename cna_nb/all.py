@@ -39,9 +39,13 @@ from .claims import *
 from .report import *
 from .commands import read_prompts
 from .explorer import Explorer
+
+
+# %% ../nbs/19_all.ipynb #e20e7e5d
 import importlib
-_MODULES = ('data', 'defaults', 'locks', 'models', 'fingerprint', 'prompts', 'moe', 'hooks', 'decoding', 'capture', 'deltas',
-            'universal', 'circuit', 'interventions', 'conditions', 'scoring', 'measures', 'stats', 'judges', 'probe', 'runner',
-            'mmlu', 'ablation', 'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings', 'claims', 'report')
+_MODULES = ('data', 'defaults', 'locks', 'models', 'fingerprint', 'prompts', 'moe', 'hooks', 'decoding', 'capture',
+            'deltas', 'universal', 'circuit', 'interventions', 'conditions', 'scoring', 'measures', 'stats', 'judges',
+            'probe', 'runner', 'mmlu', 'ablation', 'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings',
+            'claims', 'report')
 _PUBLIC = [n for m in _MODULES for n in importlib.import_module(f'cna_nb.{m}').__all__]
 __all__ = _PUBLIC + ['read_prompts', 'Explorer']
