@@ -314,7 +314,9 @@ def test_ctrl_c_in_the_cli_is_one_line_and_keeps_the_rows(tmp_path, tiny_dirs):
     argv = [str(Path(sys.executable).parent/'cna'), 'eval', '--model', str(tiny_dirs[0]), '--prompts', str(tmp_path/'p.txt'),
             '--max-new-tokens', '48', '--batch-size', '1', '--conditions', 'baseline', '--out', str(tmp_path/'e.csv')]
     env = {**os.environ, 'CNA_NB_STATS_CACHE': '0'}
-    p = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    # a shell that starts jobs in the background hands them SIGINT ignored: give the child Ctrl-C back
+    p = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     rows = tmp_path/'e.jsonl'
     for _ in range(600):                                                   # wait for a few rows, then Ctrl-C
         if rows.exists() and rows.read_text().count('\n') >= 4: break

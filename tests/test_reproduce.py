@@ -101,7 +101,9 @@ def test_resume_after_ctrl_c(tmp_path):
         except KeyboardInterrupt: sys.exit(130)
     """)
     env = {**os.environ, 'PYTHONPATH': str(ROOT)}
-    p = subprocess.Popen([sys.executable, '-c', slow, 'slow'], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # a shell that starts jobs in the background hands them SIGINT ignored: give the child Ctrl-C back
+    p = subprocess.Popen([sys.executable, '-c', slow, 'slow'], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     f, t0 = tmp_path/'jbb.jsonl', time.time()
     while time.time() - t0 < 120 and (not f.exists() or len(f.read_text().splitlines()) < 9): time.sleep(0.1)
     p.send_signal(signal.SIGINT); out, err = p.communicate(timeout=60)
