@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import pandas as pd
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 from .protocol import Run, Stage
 from .reproduce import (stage_prompts, stage_file, stage_conditions, stage_keys, done_rows, stability_kept,
                               run_stability)
@@ -53,9 +54,11 @@ def twin_of(label: str) -> str|None:
 def _summary(df: pd.DataFrame, conds) -> pd.DataFrame:
     "summarize, with each condition's kind, m or α and neuron count beside it."
     by = {c.label: c for c in conds}
-    s = summarize(df)
-    return s.assign(kind=[by[c].kind for c in s.condition], m=[by[c].m for c in s.condition],
-                    alpha=[by[c].alpha for c in s.condition], neurons=[by[c].n_neurons for c in s.condition])
+    s, resid = summarize(df), {'caa', 'dirablate'}
+    return s.assign(kind=[by[c].kind for c in s.condition],
+                    m=[1.0 if by[c].kind == 'baseline' else by[c].m for c in s.condition],    # the baseline is m = 1
+                    alpha=[by[c].alpha if by[c].kind in resid else None for c in s.condition],
+                    neurons=[by[c].n_neurons for c in s.condition])
 
 def _samples(df: pd.DataFrame, k: int=2) -> pd.DataFrame:
     "The first `k` replies of each condition (prompt and reply shortened), with both verdicts."
@@ -72,6 +75,8 @@ def _sparsity_figure(s: pd.DataFrame, base_rate: float):
         ax.errorbar(g.neurons, g.refusal, yerr=err, fmt=mk, capsize=3,
                     label='CNA m=0' if kind == 'cna' else 'random twin m=0')
     ax.axhline(base_rate, color='grey', ls=':', label='baseline'); ax.set_xscale('log')
+    n = sorted(set(s.neurons)); ax.set_xticks(n, [f'{x:,}' for x in n], fontsize=7)    # each circuit size, named
+    ax.xaxis.set_minor_formatter(NullFormatter())                 # 2×10², 3×10², … would crowd them
     ax.set(xlabel='neurons ablated (log scale)', ylabel='refusal rate', ylim=(-0.03, 1.03)); ax.legend(fontsize=8)
     fig.tight_layout(); return fig
 
@@ -93,7 +98,8 @@ def circuit_findings(r: Run, stage: Stage, out: dict) -> dict:
         return out
     if stage.name == 'localization':
         out['tables']['shares'] = localization(c).to_frame().T
-        fig, ax = plt.subplots(figsize=(6, 2.8), dpi=90); plot_localization({'circuit': c}, ax=ax); fig.tight_layout()
+        fig, ax = plt.subplots(figsize=(6, 2.8), dpi=90); plot_localization({'circuit': c}, ax=ax)
+        ax.get_legend().remove(); ax.set_xlabel('layer'); fig.tight_layout()    # one circuit: no legend to read
         out['figure'] = _png(fig); return out
     if stage.name == 'stability':
         if not stability_kept(r): return dict(out, status='not finished')      # never computed here
@@ -123,11 +129,16 @@ def analyse_stage(r: Run, stage: Stage) -> dict:
     out['tables']['comparisons'] = _vs(df, pairs)
     if stage.name == 'sparsity':
         out['figure'] = _png(_sparsity_figure(s[s.kind != 'baseline'], float(s.refusal[s.kind == 'baseline'].iloc[0])))
-    elif stage.name == 'multiplier': out['figure'] = _png(plot_sweep(s[s.m.notna()], x='m'))
-    elif stage.name == 'strength':
-        sw = s[s.kind.isin(['caa', 'dirablate'])]
+    elif stage.name == 'multiplier': out['figure'] = _png(plot_sweep(s[s.kind.isin(['baseline', 'cna'])], x='m'))
+    elif stage.name == 'strength':                                # the baseline is α = 0 of both lines
+        b = s[s.kind == 'baseline']
+        sw = pd.concat([b.assign(kind='caa'), b.assign(kind='dirablate'), s[s.kind.isin(['caa', 'dirablate'])]])
+        sw = sw.assign(alpha=sw.alpha.fillna(0.0), kind=sw.kind.map({'caa': 'CAA', 'dirablate': 'directional ablation'}))
         out['figure'] = _png(plot_sweep(sw, x='alpha', hue='kind', xlabel='strength α'))
-    else: out['figure'] = _png(plot_conditions(s))
+    else:
+        fig = plot_conditions(s)
+        if len(s) > 5: fig.set_size_inches(8, 4.4); fig.tight_layout()      # many slanted labels need the height
+        out['figure'] = _png(fig)
     if stage.name == 'base': out['tables']['base'] = base_tables(r, df)
     out['rows'] = df
     return out

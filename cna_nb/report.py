@@ -42,7 +42,7 @@ def provenance(r: Run) -> dict:
     pos, neg = load_discovery()
     sets = {'discovery positive': pos, 'discovery negative': neg}
     for s in STAGES:
-        if s.dataset and s.name in r.extra.get('stages', []) and (s.dataset != 'base_jbb' or r.base):
+        if s.dataset and (s.dataset != 'base_jbb' or r.base):
             p = stage_prompts(r, s)
             sets[s.dataset] = p.question.tolist() if isinstance(p, pd.DataFrame) else p
     t = pd.read_json(r.out/'timings.jsonl', lines=True) if (r.out/'timings.jsonl').exists() else pd.DataFrame()
@@ -74,7 +74,8 @@ def _clean(x):
 
 def build_report(r: Run) -> tuple[dict, dict]:
     "(report, figures): every stage's tables and samples, the claims, provenance; figures as PNG bytes by file name."
-    sel = [s for s in STAGES if s.name in r.extra.get('stages', [x.name for x in STAGES if not x.needs_base])]
+    # every stage, not only this call's `--stages`: a run that adds one stage still reports the others from their files
+    sel = [s for s in STAGES if not s.needs_base or r.base]
     an, figs, stages = {}, {}, []
     for s in sel:
         a = an[s.name] = analyse_stage(r, s)
