@@ -102,7 +102,7 @@ def circuit_findings(r: Run, stage: Stage, out: dict) -> dict:
         ax.get_legend().remove(); ax.set_xlabel('layer'); fig.tight_layout()    # one circuit: no legend to read
         out['figure'] = _png(fig); return out
     if stage.name == 'stability':
-        if not stability_kept(r): return dict(out, status='not finished')      # never computed here
+        if not stability_kept(r): return dict(out, status='not run')           # never computed here
         t = run_stability(r); out['tables']['overlaps'] = t; out['figure'] = _png(_stability_figure(t)); return out
     return out
 
@@ -110,12 +110,14 @@ def circuit_findings(r: Run, stage: Stage, out: dict) -> dict:
 _VS_BASELINE = {'core', 'multiplier', 'overrefusal', 'strength', 'generalisation', 'base'}
 
 def analyse_stage(r: Run, stage: Stage) -> dict:
-    """One stage's tables, figure (PNG bytes) and sample replies from its stored rows; status 'not finished' if any
-    are missing."""
+    """One stage's tables, figure (PNG bytes) and sample replies from its stored rows; status 'not finished' if some
+    are missing, 'not run' if all are."""
     out = dict(tables={}, figure=None, samples=None, rows=None, status='done')
     if stage.dataset is None: return circuit_findings(r, stage, out)
     df = stage_rows(r, stage)
-    if df is None: return dict(out, status='not finished')
+    if df is None:                                               # some rows missing: none at all is a stage never run
+        started = done_rows(stage_file(r, stage), {c.id for c in stage_conditions(r, stage)}, stage_keys(r, stage))
+        return dict(out, status='not finished' if started else 'not run')
     conds = stage_conditions(r, stage)
     if stage.dataset == 'mmlu':
         df = df.assign(correct=df.pred == df.answer)
@@ -134,7 +136,9 @@ def analyse_stage(r: Run, stage: Stage) -> dict:
         b = s[s.kind == 'baseline']
         sw = pd.concat([b.assign(kind='caa'), b.assign(kind='dirablate'), s[s.kind.isin(['caa', 'dirablate'])]])
         sw = sw.assign(alpha=sw.alpha.fillna(0.0), kind=sw.kind.map({'caa': 'CAA', 'dirablate': 'directional ablation'}))
-        out['figure'] = _png(plot_sweep(sw, x='alpha', hue='kind', xlabel='strength α'))
+        fig = plot_sweep(sw, x='alpha', hue='kind', xlabel='strength α'); q = fig.axes[-1]   # quality: where 0.97 is seen
+        q.set_ylim(min(0.8, float(sw.quality.min()) - 0.02), 1.01); q.axhline(0.97, color='grey', ls=':', lw=1)
+        out['figure'] = _png(fig)
     else:
         fig = plot_conditions(s)
         if len(s) > 5: fig.set_size_inches(8, 4.4); fig.tight_layout()      # many slanted labels need the height
