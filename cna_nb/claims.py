@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import numpy as np, pandas as pd, torch
 from .protocol import Run
+from .deltas import select_top
+from .circuit import Circuit
 
 # %% auto #0
 __all__ = ['VERDICTS', 'CLAIMS', 'relative_cut', 'interval_verdict', 'claim_cut', 'claim_twin', 'claim_generalisation',
@@ -129,23 +131,25 @@ def selection_interval(con, k: int, frac: float=0.1, reps: int=1000, seed: int=0
     """95% interval of a top-`k` circuit's share in the last `frac` of layers, when each neuron's δ is drawn again from
     its standard error over the discovery prompts (neurons independent; excluded neurons stay excluded). The noise comes
     on top of the sampling noise already in δ, so the interval leans low: conservative for a "most of it" claim."""
-    d = con.delta.double()                                           # [n_layers, n_neurons], as select_top ranks it
+    d = con.delta.double()                                           # [n_layers, n_neurons]
     se = (con.pos.var / con.pos.n + con.neg.var / con.neg.n).sqrt().double()
-    ex = con.exclude if con.exclude is not None else torch.zeros(d.shape, dtype=torch.bool)
-    first, g = -int(-(1 - frac) * d.shape[0] // 1), torch.Generator().manual_seed(seed)   # as Circuit.share_last
-    shares = [float(((torch.normal(d, se, generator=g).abs().masked_fill(ex, -1).flatten().topk(k).indices
-                      // d.shape[1]) >= first).float().mean()) for _ in range(reps)]
+    g, shares = torch.Generator().manual_seed(seed), []
+    for _ in range(reps):                                            # the one selection and the one share of the package
+        draw = torch.normal(d, se, generator=g); l, n = select_top(draw, k=k, exclude=con.exclude)
+        shares.append(Circuit(l, n, draw[l, n], tuple(d.shape)).share_last(frac))
     return tuple(float(q) for q in np.quantile(shares, [0.025, 0.975]))
 
 def claim_layers(r: Run, an: dict, reps: int=1000) -> dict:
     "Most of the circuit sits in the last 10% of layers, with the selection's uncertainty."
     C = "The discriminating neurons sit in the last ~10% of layers (most of the circuit there)"
     if 'localization' not in an: return _claim(C, 'localization')
-    c = r.circuit; k = int(round(c.share_last(0.1) * len(c))); lo, hi = selection_interval(r.contrast, len(c), reps=reps)
+    c = r.circuit; k = int(round(c.share_last(0.1) * len(c)))
+    lo, hi = selection_interval(r.contrast, len(c), reps=reps)
     return _claim(C, 'localization', f"{k} of {len(c)} neurons ({_pct(k / len(c))}) in the last 10% of {c.shape[0]} "
                   f"layers [{_pct(lo)}, {_pct(hi)}]", lo, hi, k / len(c),
                   f"the top neurons chosen again {reps:,} times, each δ drawn from its standard error over the "
-                  "discovery prompts (neurons independent; the interval leans low)", "holds if the interval's lower end > 50%",
+                  "discovery prompts (neurons independent; the interval leans low)",
+                  "holds if the interval's lower end > 50%",
                   interval_verdict(lo, hi, 0.5))
 
 
