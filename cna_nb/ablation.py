@@ -14,15 +14,16 @@ from .circuit import Circuit
 from .deltas import prompts_hash
 from .deltas import Contrast, residual_contrast
 from .circuit import find_circuit
-from .conditions import Condition
+from .conditions import Condition, standard_conditions
 from .stats import summarize
 from .measures import Measure, measure_kind
 from .runner import evaluate
+from .store import check_settings
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC
 
 # %% auto #0
-__all__ = ['multiplier_sweep', 'sparsity_sweep', 'metric_specs', 'plot_conditions', 'plot_sweep', 'experiment_conditions',
-           'save_experiment', 'refusal_experiment']
+__all__ = ['multiplier_sweep', 'sparsity_sweep', 'metric_specs', 'plot_conditions', 'plot_sweep', 'save_experiment',
+           'refusal_experiment']
 
 # %% ../nbs/14_ablation.ipynb #2f520e62
 def multiplier_sweep(model, tok, circuit: Circuit, prompts: list[str], ms=(0, 0.25, 0.5, 0.75, 1, 2),
@@ -109,15 +110,6 @@ def plot_sweep(summary: pd.DataFrame, x: str='m', hue: str|None=None, title: str
     fig.suptitle(title, fontsize=10); fig.tight_layout()
     return fig
 
-# %% ../nbs/14_ablation.ipynb #ed8109e8
-def experiment_conditions(circ: Circuit, con: Contrast, rc=None, m: float=0.0, seed: int=0,
-                          caa_alpha: float|None=1.0) -> list[Condition]:
-    """Baseline, CNA at m, the random control at m (avoiding universal neurons too) and, with a residual contrast, CAA
-    at α."""
-    conds = [Condition.baseline(), Condition.cna(circ, m=m),
-             Condition.random(circ, m=m, seed=seed, exclude=con.exclude)]
-    return conds + ([Condition.caa(rc, alpha=caa_alpha)] if rc is not None and caa_alpha is not None else [])
-
 # %% ../nbs/14_ablation.ipynb #fb2079d6
 def save_experiment(out: Path, conds: list[Condition], df: pd.DataFrame, summ: pd.DataFrame, timings: dict):
     "Circuit, control, tables, timings and figures of a refusal experiment, into `out`."
@@ -127,22 +119,6 @@ def save_experiment(out: Path, conds: list[Condition], df: pd.DataFrame, summ: p
     plot_conditions(summ, title=f'JBB harmful: {int(summ.n.iloc[0])} prompts, {int(summ.max_new_tokens.iloc[0])} new '
                     f'tokens').savefig(out/'refusal_quality.png', dpi=90)
     ax = conds[1].target.plot_layers(); ax.figure.savefig(out/'circuit_layers.png', dpi=90); plt.close('all')
-
-# %% ../nbs/14_ablation.ipynb #ace07988
-def _same_settings(out: Path, settings: dict, fresh: bool):
-    """Refuse an output folder that holds a run with other settings (a rerun there resumes only the same experiment);
-    `fresh` moves it aside."""
-    f = out/'settings.json'
-    if f.exists():
-        try: old = json.loads(f.read_text())
-        except ValueError: old = {}
-        diff = {k: (old.get(k), v) for k, v in settings.items() if old.get(k) != v}
-        if diff and not fresh:
-            raise ValueError(f"output folder {str(out)!r} holds another experiment (settings {diff}, old and new): use "
-                             f"another --out / out_dir, or --fresh (fresh=True) to move its replies aside")
-        if diff: os.replace(f, f.with_name(f'settings.json.{time.strftime("%Y%m%d-%H%M%S")}-{os.getpid()}.old'))
-    out.mkdir(parents=True, exist_ok=True)
-    f.write_text(json.dumps(settings, indent=1))
 
 # %% ../nbs/14_ablation.ipynb #b7daee8d
 def refusal_experiment(model, tok, positive: list[str], negative: list[str], prompts: list[str],
@@ -160,11 +136,11 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
     # before any work
     with (file_lock(out, wait=False, what='output folder') if out is not None else contextlib.nullcontext()):
         if out is not None:
-            _same_settings(out, dict(model=str(getattr(model, 'name_or_path', '')), dtype=str(model.dtype)[6:],
+            check_settings(out, dict(model=str(getattr(model, 'name_or_path', '')), dtype=str(model.dtype)[6:],
                                      frac=frac, m=m, max_new_tokens=max_new_tokens, seed=seed,
                                      caa_alpha=caa_alpha, prompts=prompts_hash(prompts),
                                      positive=prompts_hash(positive),
-                                     negative=prompts_hash(negative)), fresh)
+                                     negative=prompts_hash(negative)), fresh=fresh)
         t, t0 = {}, time.time()
         circ, con = find_circuit(model, tok, positive, negative, frac=frac, fmt=fmt, batch_size=batch_size,
                                  progress=progress, return_contrast=True)
@@ -172,7 +148,7 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
         rc = residual_contrast(model, tok, positive, negative, fmt=fmt, batch_size=batch_size,
                                progress=progress) if caa_alpha is not None else None
         if rc is not None: t['caa_contrast_s'] = time.time() - t0
-        conds = experiment_conditions(circ, con, rc, m, seed, caa_alpha)
+        conds = standard_conditions(circ, con.exclude, rc, m, seed, caa_alpha, dirablate=False)
         # replies of another experiment in `out` are refused here, before the circuit files are touched
         t0 = time.time()
         df = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, fmt=fmt,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_circuit.ipynb #b10b93aa
 from __future__ import annotations
-import json, os, warnings
+import hashlib, json, os, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import pandas as pd, torch
@@ -14,7 +14,7 @@ from .fingerprint import model_fingerprint, fingerprint_once
 from .prompts import PromptFormat, as_format
 from .moe import MoELayout
 from .hooks import neuron_shape, neuron_layout
-from .deltas import contrast
+from .deltas import Contrast, contrast, select_top
 from .universal import find_universal
 from .defaults import CIRCUIT_FRAC
 
@@ -115,6 +115,13 @@ def share_last(self:Circuit, frac: float=0.1) -> float:
     "Share of the circuit in the last `frac` of layers (layers >= ceil((1-frac)·n_layers))."
     first = -int(-(1-frac)*self.shape[0] // 1)
     return float((self.layers >= first).float().mean()) if len(self) else 0.0
+
+# %% ../nbs/07a_circuit.ipynb #5ff89195
+@patch(as_prop=True)
+def key(self:Circuit) -> str:
+    "Short hash of the circuit's neurons and model shape (its random control records it as `meta['control_of']`)."
+    parts = (repr(tuple(self.shape)).encode(), self.layers.long().numpy().tobytes(), self.neurons.long().numpy().tobytes())
+    return hashlib.sha256(b'|'.join(parts)).hexdigest()[:12]
 
 # %% ../nbs/07a_circuit.ipynb #84c5fee6
 @patch
@@ -224,6 +231,16 @@ def load(cls:Circuit, path, model=None) -> 'Circuit':
     if model is not None: c.check_model(model)
     return c
 
+# %% ../nbs/07a_circuit.ipynb #f6585a7c
+@patch
+def circuit(self:Contrast, frac: float|None=CIRCUIT_FRAC, k: int|None=None, exclude: bool=True) -> Circuit:
+    "The top neurons by |δ| (`frac` of all MLP neurons, or `k`), without excluded ones unless `exclude=False`."
+    ex = self.exclude if exclude else None
+    layers, neurons = select_top(self.delta, frac, k, ex)
+    meta = {**self.meta, 'frac': frac if k is None else None, 'k': len(layers),
+            'excluded': int(ex.sum()) if ex is not None else 0}
+    return Circuit(layers, neurons, self.delta[layers, neurons], tuple(self.delta.shape), meta)
+
 # %% ../nbs/07a_circuit.ipynb #c344ddbc
 def random_circuit(circuit: Circuit, seed: int=0, exclude: torch.Tensor|None=None) -> Circuit:
     """Random neurons with the circuit's per-layer (MoE: per-layer and per-expert) counts, disjoint from it (and from
@@ -248,7 +265,7 @@ def random_circuit(circuit: Circuit, seed: int=0, exclude: torch.Tensor|None=Non
             layers.append(torch.full((cnt,), l))
     layers, neurons = torch.cat(layers), torch.cat(neurons)
     return Circuit(layers, neurons, torch.zeros(len(layers), dtype=torch.float64), circuit.shape, {**circuit.meta,
-            'random_control_seed': seed})
+            'random_control_seed': seed, 'control_of': circuit.key})
 
 # %% ../nbs/07a_circuit.ipynb #eca633d3
 @fingerprint_once

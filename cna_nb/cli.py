@@ -6,8 +6,9 @@
 from __future__ import annotations
 import argparse, sys, warnings
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC, RUN_BATCH, RUN_DEFAULTS
-from .commands import check_args, cmd_prepare, cmd_run, cmd_discover, cmd_steer, cmd_eval, cmd_compare
-from .report import cmd_reproduce
+from .commands import check_args, cmd_prepare, cmd_run, cmd_discover, cmd_steer, cmd_eval, cmd_compare, cmd_reproduce
+from .protocol import STAGE_NAMES
+from .locks import LockedError
 
 # %% auto #0
 __all__ = ['EPILOG', 'COMMANDS', 'build_parser', 'main']
@@ -158,7 +159,6 @@ def _add_compare(sub):
 
 # %% ../nbs/18_cli.ipynb #1e1ee73c
 def _add_reproduce(sub):
-    from cna_nb.protocol import STAGE_NAMES
     r = sub.add_parser('reproduce', help="the paper's whole protocol on one model: a plan with an ETA, resumable "
                        "stages, one report (report.html, .md, .json)", formatter_class=_FMT)
     _common(r, batch=None)
@@ -207,7 +207,6 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 # %% ../nbs/18_cli.ipynb #73d55438
 def main(argv: list[str]|None=None) -> int:
     "Entry point of the `cna` console script: input errors end with one line and exit code 2."
-    from cna_nb.locks import LockedError
     a = build_parser().parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else argv))
     # libraries' deprecation notices are for developers (the tests show them), not for `cna` users
     with warnings.catch_warnings():

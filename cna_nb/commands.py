@@ -8,82 +8,28 @@ import csv, io, json, math, sys, time
 from pathlib import Path
 import pandas as pd
 from .scoring import fmt_quality
-from .stats import format_summary
+from .stats import format_summary, summarize
 from .measures import get_measure
 from .defaults import RUN_BATCH, RUN_DEFAULTS
+from .models import load_model, embedded_model_dir, DEFAULT_MODEL, DTYPE_ENV, forced_dtype, native_bf16
+from .prompts import read_prompts
+from .data import load_discovery, jbb_prompts, mtbench_prompts, load_strongreject
+from .ablation import refusal_experiment
+from .prompts import PromptFormat
+from .circuit import find_circuit, Circuit
+from .universal import find_universal
+from .conditions import Condition, parse_spec, parse_condition
+from .runner import evaluate
+from .deltas import residual_contrast
+from .overlap import compare_models
+from .hooks import neuron_shape
+from .protocol import select_stages
+from .reproduce import reproduce
+from .report import write_report
 
 # %% auto #0
-__all__ = ['SHIPPED', 'read_prompts', 'check_args', 'cmd_prepare', 'which_table', 'cmd_run', 'cmd_discover', 'circuit_measures',
-           'cmd_steer', 'cmd_eval', 'cmd_compare']
-
-# %% ../nbs/17a_commands.ipynb #82e55ee3
-SHIPPED = {'harmful': lambda: __import__('cna_nb.data', fromlist=['x']).load_discovery()[0],
-           'benign': lambda: __import__('cna_nb.data', fromlist=['x']).load_discovery()[1]}
-
-# %% ../nbs/17a_commands.ipynb #26d4bf34
-def _lines(p: Path) -> list[str]:
-    """The file's lines, split at line ends only (\\n, \\r\\n or \\r; not at U+2028, form feeds or other separators),
-    without a UTF-8 BOM."""
-    try: text = p.read_bytes().decode('utf-8-sig')
-    except UnicodeDecodeError as e:
-        raise ValueError(f"prompt file {str(p)!r} is not UTF-8 text (byte {e.start}): save it as UTF-8") from None
-    return text.replace('\r\n', '\n').replace('\r', '\n').split('\n')
-
-# %% ../nbs/17a_commands.ipynb #40c9e68f
-def _csv_prompts(p: Path) -> list[str]:
-    "The 'prompt' (else 'text', else the only) column of a CSV file, checked row by row."
-    try: rows = [r for r in csv.reader(io.StringIO('\n'.join(_lines(p)), newline=''), strict=True)]
-    except csv.Error as e:
-        raise ValueError(f"prompt file {str(p)!r} is not a readable CSV ({e}): one row per prompt, a 'prompt' "
-                         "column") from None
-    if not rows:
-        raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (it is empty): a header line 'prompt', "
-                         "then one prompt per row")
-    head, body = rows[0], [(i, r) for i, r in enumerate(rows[1:], 2) if r]
-    bad = next(((i, r) for i, r in body if len(r) != len(head)), None)
-    if bad:
-        raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (line {bad[0]} has {len(bad[1])} fields, "
-                         f"the header {len(head)}): quote prompts that hold commas")
-    col = next((head.index(c) for c in ('prompt', 'text') if c in head), 0 if len(head) == 1 else None)
-    if col is None:
-        raise ValueError(f"prompt file {str(p)!r} has columns {head} and none named 'prompt' or 'text': "
-                         "name the column that holds the prompts 'prompt'")
-    return [r[col] for _, r in body]
-
-# %% ../nbs/17a_commands.ipynb #8a03a0db
-def _jsonl_prompts(p: Path) -> list[str]:
-    "The 'prompt' (else 'text') field of every line of a JSONL file."
-    out = []
-    for i, line in enumerate(_lines(p), 1):
-        if not line.strip(): continue
-        try: r = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{p} line {i} is not valid JSON ({e.msg}): one object per line, e.g. "
-                             '{"prompt": "..."}') from None
-        if not isinstance(r, dict) or not ({'prompt', 'text'} & set(r)):
-            raise ValueError(f"{p} line {i}: every JSONL line needs a 'prompt' field")
-        v = r.get('prompt', r.get('text'))
-        if not isinstance(v, str):
-            raise ValueError(f"{p} line {i}: the prompt must be a string, got {type(v).__name__} {v!r:.40}: quote it")
-        out.append(v)
-    return out
-
-# %% ../nbs/17a_commands.ipynb #56fa186c
-def read_prompts(src: str|Path, # a .txt / .csv / .jsonl file, or 'harmful' / 'benign' (the shipped discovery set)
-                ) -> list[str]:
-    """Prompts from a file: .txt one per line, .csv a 'prompt' column (else the first), .jsonl a 'prompt' field (else
-    'text')."""
-    if str(src) in SHIPPED: return SHIPPED[str(src)]()
-    p = Path(src)
-    if not p.is_file():
-        raise ValueError(f"prompt file {str(p)!r} not found: give a .txt (one prompt per line), .csv ('prompt' "
-                         "column) or .jsonl ('prompt' field)")
-    read = {'.csv': _csv_prompts, '.jsonl': _jsonl_prompts, '.json': _jsonl_prompts}.get(p.suffix, _lines)
-    out = [x.strip() for x in read(p) if x.strip()]
-    if not out:
-        raise ValueError(f"prompt file {str(p)!r} holds no prompts: one prompt per line (.txt), a 'prompt' column "
-                         "(.csv) or field (.jsonl)")
-    return out
+__all__ = ['check_args', 'cmd_prepare', 'which_table', 'cmd_run', 'cmd_discover', 'circuit_measures', 'cmd_steer', 'cmd_eval',
+           'cmd_compare', 'cmd_reproduce']
 
 # %% ../nbs/17a_commands.ipynb #91ea512f
 def check_args(a):
@@ -112,7 +58,6 @@ def check_args(a):
 
 # %% ../nbs/17a_commands.ipynb #1bce1146
 def _load(a):
-    from cna_nb.models import load_model
     t0 = time.time(); model, tok = load_model(a.model, dtype=a.dtype, device_map=getattr(a, 'device_map', None))
     print(f"model {model.name_or_path} ({str(model.dtype).replace('torch.', '')}) loaded in {time.time()-t0:.1f}s",
           file=sys.stderr, flush=True)
@@ -129,7 +74,6 @@ def _circuit_path(path) -> Path:
 
 # %% ../nbs/17a_commands.ipynb #fb5310d7
 def cmd_prepare(a):
-    from cna_nb.models import load_model, embedded_model_dir, DEFAULT_MODEL
     t0 = time.time(); d = embedded_model_dir(a.model or DEFAULT_MODEL)
     t1 = time.time(); model, _ = load_model(a.model, dtype=a.dtype)
     print(f"model ready at {d} (cache check {t1-t0:.1f}s, load in {str(model.dtype).replace('torch.', '')} "
@@ -139,7 +83,6 @@ def cmd_prepare(a):
 def which_table(a, model) -> str:
     """The line `cna run` prints under its table: the dtype, why it was chosen, and the README table these numbers
     should match."""
-    from cna_nb.models import DTYPE_ENV, forced_dtype, native_bf16, DEFAULT_MODEL
     dt = str(model.dtype).replace('torch.', '')
     why = ('--dtype' if a.dtype not in (None, 'auto') else f'{DTYPE_ENV}={forced_dtype()}' if forced_dtype()
            else f"auto: {'native' if native_bf16(getattr(model, 'device', 'cpu')) else 'no native'} bfloat16 on this "
@@ -160,8 +103,6 @@ def which_table(a, model) -> str:
 
 # %% ../nbs/17a_commands.ipynb #15c3158c
 def cmd_run(a):
-    from cna_nb.data import load_discovery, jbb_prompts
-    from cna_nb.ablation import refusal_experiment
     if a.full: a.limit, a.max_new_tokens = 100, 150
     t_all = time.time()
     model, tok = _load(a)
@@ -186,9 +127,6 @@ def cmd_run(a):
 
 # %% ../nbs/17a_commands.ipynb #2b556708
 def cmd_discover(a):
-    from cna_nb.prompts import PromptFormat
-    from cna_nb.circuit import find_circuit
-    from cna_nb.universal import find_universal
     out = Path(a.out)
     if out.suffix != '.pt':
         raise ValueError(f"--out {a.out!r} must end in .pt (the .json manifest and _neurons.csv go beside it): e.g. "
@@ -219,9 +157,6 @@ def circuit_measures(a, circ=None) -> list:
     return [get_measure(n) for n in ([names] if isinstance(names, str) else names)]
 
 def cmd_steer(a):
-    from cna_nb.circuit import Circuit
-    from cna_nb.conditions import Condition
-    from cna_nb.runner import evaluate
     path = _circuit_path(a.circuit)
     circuit_measures(a)                                         # a bad --measure fails before the model loads
     model, tok = _load(a)
@@ -238,7 +173,6 @@ def cmd_steer(a):
 
 # %% ../nbs/17a_commands.ipynb #5a27692d
 def _eval_prompts(a) -> list[str]:
-    from cna_nb.data import jbb_prompts, mtbench_prompts, load_strongreject
     if a.prompts == 'jbb': prompts = jbb_prompts(a.limit)
     elif a.prompts == 'mtbench': prompts = mtbench_prompts()
     elif a.prompts == 'strongreject': prompts = load_strongreject().forbidden_prompt.tolist()
@@ -247,11 +181,6 @@ def _eval_prompts(a) -> list[str]:
 
 # %% ../nbs/17a_commands.ipynb #846a2197
 def cmd_eval(a):
-    from cna_nb.circuit import Circuit
-    from cna_nb.deltas import residual_contrast
-    from cna_nb.conditions import parse_spec, parse_condition
-    from cna_nb.runner import evaluate
-    from cna_nb.stats import summarize
     out = Path(a.out)
     if out.suffix != '.csv':
         raise ValueError(f"--out {a.out!r} must end in .csv (the replies go to {out.with_suffix('.jsonl').name} "
@@ -282,7 +211,6 @@ def cmd_eval(a):
 
 # %% ../nbs/17a_commands.ipynb #2b330065
 def cmd_compare(a):
-    from cna_nb.overlap import compare_models
     pos, neg = read_prompts(a.positive), read_prompts(a.negative)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -297,3 +225,20 @@ def cmd_compare(a):
               f"localization:\n{res.localization.to_string(index=False)}\n\n"
               f"steering:\n{res.steering_summary().to_string(index=False)}")
     print(f"\n{time.time()-t0:.0f}s; wrote {out.resolve()}")
+
+# %% ../nbs/17a_commands.ipynb #a0a52627
+def cmd_reproduce(a):
+    "`cna reproduce`: load the model (and base), run the protocol with its plan, write the report, print the claims."
+    select_stages(a.stages, a.base is not None)                # a bad stage name fails before any model loads
+    t0 = time.time(); model, tok = load_model(a.model, dtype=a.dtype, device_map=a.device_map)
+    dt = str(model.dtype).replace('torch.', '')
+    print(f"model {a.model or DEFAULT_MODEL} ({dt}) loaded in {time.time()-t0:.0f}s", file=sys.stderr, flush=True)
+    base = load_model(a.base, dtype=a.dtype, device_map=a.device_map) if a.base else None
+    if base and neuron_shape(base[0]) != neuron_shape(model):
+        raise ValueError(f"--base {a.base!r} has {neuron_shape(base[0])} (layers, neurons), the model "
+                         f"{neuron_shape(model)}: give the base model of the same architecture and size")
+    r = reproduce(model, tok, a.out, a.profile, a.stages, base, model_name=a.model or DEFAULT_MODEL)
+    rep = write_report(r)
+    print("\nthe paper's claims:")
+    for c in rep['claims']: print(f"  {c['verdict']:<18} {c['claim']}\n  {'':<18} {c['measured']}")
+    print(f"\n{time.time() - t0:.0f}s; report in {Path(a.out).resolve()/'report.html'} (report.md, report.json)")

@@ -14,7 +14,7 @@ from .circuit import Circuit, random_circuit
 from .interventions import steer, caa_steer, direction_ablation, default_layer, check_alpha
 
 # %% auto #0
-__all__ = ['KINDS', 'Condition', 'parse_spec', 'parse_condition']
+__all__ = ['KINDS', 'Condition', 'parse_spec', 'parse_condition', 'standard_conditions']
 
 # %% ../nbs/08a_conditions.ipynb #8be0e842
 _NEURON_KINDS, _RESID_KINDS = ('cna', 'random'), ('caa', 'dirablate')
@@ -259,3 +259,14 @@ def parse_condition(spec: str, circuit: Circuit|None=None, rc: ResidualContrast|
     if kind == 'cna': return Condition.cna(circuit, **{var: v})
     if kind == 'random': return Condition.random(circuit, seed=seed, exclude=exclude, **{var: v})
     return (Condition.caa if kind == 'caa' else Condition.dirablate)(rc, alpha=v)
+
+# %% ../nbs/08a_conditions.ipynb #c3a9badd
+def standard_conditions(circuit: Circuit, exclude: torch.Tensor|None=None, # bool [n_layers, n_neurons]: never in the twin
+                        rc: ResidualContrast|None=None, # with a residual contrast: CAA and directional ablation too
+                        m: float=0.0, seed: int=0, caa_alpha: float|None=1.0, dirablate: bool=True) -> list[Condition]:
+    """The paper's comparison, written once: baseline, CNA at `m`, its random twin at `m` (same count per layer, none in
+    `exclude`), and with `rc` CAA at `caa_alpha` and directional ablation at α = 1."""
+    out = [Condition.baseline(), Condition.cna(circuit, m=m), Condition.random(circuit, m=m, seed=seed, exclude=exclude)]
+    if rc is not None and caa_alpha is not None: out.append(Condition.caa(rc, alpha=caa_alpha))
+    if rc is not None and dirablate: out.append(Condition.dirablate(rc, alpha=1))
+    return out

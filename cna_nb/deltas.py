@@ -6,14 +6,12 @@
 from __future__ import annotations
 import datetime, hashlib, warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 import pandas as pd, torch
 from .fingerprint import model_fingerprint, fingerprint_once
 from .prompts import PromptFormat, as_format
 from .capture import capture, MeanStats
 from .hooks import neuron_layout
 from .defaults import CIRCUIT_FRAC
-if TYPE_CHECKING: from cna_nb.circuit import Circuit    # the return type of Contrast.circuit (07a)
 
 # %% auto #0
 __all__ = ['contrastive_delta', 'n_select', 'select_top', 'prompts_hash', 'Contrast', 'contrast', 'ResidualContrast',
@@ -76,14 +74,7 @@ class Contrast:
     exclude: torch.Tensor|None = None   # bool [n_layers, n_neurons], e.g. universal neurons
     meta: dict = field(default_factory=dict)
 
-    def circuit(self, frac: float|None=CIRCUIT_FRAC, k: int|None=None, exclude: bool=True) -> 'Circuit':
-        "The top neurons by |δ| (`frac` of all MLP neurons, or `k`), without excluded ones unless `exclude=False`."
-        from cna_nb.circuit import Circuit   # the one import of a later module (07a): a Circuit is made from this δ
-        ex = self.exclude if exclude else None
-        layers, neurons = select_top(self.delta, frac, k, ex)
-        meta = {**self.meta, 'frac': frac if k is None else None, 'k': len(layers),
-                'excluded': int(ex.sum()) if ex is not None else 0}
-        return Circuit(layers, neurons, self.delta[layers, neurons], tuple(self.delta.shape), meta)
+
 
 # %% ../nbs/06_deltas.ipynb #c4a0d968
 @fingerprint_once

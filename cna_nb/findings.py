@@ -19,7 +19,7 @@ from .ablation import plot_conditions, plot_sweep
 from .protocol import circuit_key
 
 # %% auto #0
-__all__ = ['stage_rows', 'twin_of', 'circuit_findings', 'analyse_stage', 'base_tables']
+__all__ = ['stage_rows', 'twins', 'circuit_findings', 'analyse_stage', 'base_tables']
 
 # %% ../nbs/16d_findings.ipynb #076b4547
 def stage_rows(r: Run, stage: Stage) -> pd.DataFrame:
@@ -46,9 +46,17 @@ def _vs(df: pd.DataFrame, pairs: list[tuple[str, str]], metrics=('refused', 'qua
     t = [compare(df, a, b, metrics=metrics) for a, b in pairs if a in have and b in have and a != b]
     return pd.concat(t, ignore_index=True) if t else pd.DataFrame()
 
-def twin_of(label: str) -> str|None:
-    "The random control's label of a CNA condition ('CNA m=0, 0.5%' → 'random m=0, 0.5%')."
-    return 'random' + label[3:] if label.startswith('CNA m=0') else None
+def twins(conds) -> dict[str, str]:
+    """Each CNA condition's random twin among `conds`, label to label, matched by identity: the twin's circuit was drawn
+    for that condition's neurons (`meta['control_of']`), at the same strength, patched or not alike."""
+    rnd = [c for c in conds if c.kind == 'random']
+    out = {}
+    for c in conds:
+        if c.kind != 'cna': continue
+        t = next((r for r in rnd if r.target.meta.get('control_of') == c.target.key and r.alpha == c.alpha
+                  and ('toward' in r.opts) == ('toward' in c.opts)), None)
+        if t is not None: out[c.label] = t.label
+    return out
 
 # %% ../nbs/16d_findings.ipynb #cc26cb81
 def _summary(df: pd.DataFrame, conds) -> pd.DataFrame:
@@ -120,14 +128,14 @@ def analyse_stage(r: Run, stage: Stage) -> dict:
         return dict(out, status='not finished' if started else 'not run')
     conds = stage_conditions(r, stage)
     if stage.dataset == 'mmlu':
-        df = df.assign(correct=df.pred == df.answer)
+        df, cna = df.assign(correct=df.pred == df.answer), next(c.label for c in conds if c.kind == 'cna')
         acc = mmlu_accuracy(df).rename(columns={'acc_lo': 'accuracy_lo', 'acc_hi': 'accuracy_hi'})
-        out['tables'].update(accuracy=acc, vs_baseline=compare(df, 'CNA m=0', metrics=('correct',)))
+        out['tables'].update(accuracy=acc, vs_baseline=compare(df, cna, metrics=('correct',)))
         out['figure'] = _png(plot_conditions(acc, metrics=(('accuracy', 'MMLU accuracy'),)))
         return out
     s = _summary(df, conds); out['tables']['summary'] = s; out['samples'] = _samples(df)
     pairs = [(x, 'baseline') for x in s.condition if stage.name in _VS_BASELINE]
-    pairs += [(x, twin_of(x)) for x in s.condition if twin_of(x) and stage.name != 'base']
+    pairs += [(x, t) for x, t in twins(conds).items() if stage.name != 'base' and x in set(s.condition)]
     out['tables']['comparisons'] = _vs(df, pairs)
     if stage.name == 'sparsity':
         out['figure'] = _png(_sparsity_figure(s[s.kind != 'baseline'], float(s.refusal[s.kind == 'baseline'].iloc[0])))

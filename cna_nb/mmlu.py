@@ -13,7 +13,8 @@ from .decoding import Prefix
 from .decoding import decode, OptionScores, option_token_ids
 from .conditions import Condition
 from .stats import bootstrap_ci
-from .runner import ResultsFile, check_conditions, check_resumed, collect, run_conditions, prompt_hash
+from .store import ResultsFile, prompt_hash
+from .runner import check_conditions, check_resumed, collect, run_conditions
 
 # %% auto #0
 __all__ = ['LETTERS', 'mmlu_question', 'mmlu_texts', 'letter_token_ids', 'mmlu_eval', 'calibrated_correct', 'mmlu_accuracy']

@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt, seaborn as sns
-from .data import LOCKPICK_PROMPT, jbb_prompts
+from .data import LOCKPICK_PROMPT, jbb_prompts, load_discovery
 from .hooks import neuron_shape
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC
 from .circuit import Circuit, find_circuit
 from .conditions import Condition
 from .runner import evaluate
+from .models import load_model
 
 # %% auto #0
 __all__ = ['localization', 'layer_table', 'plot_localization', 'plot_experts', 'overlap', 'layer_overlap', 'null_overlap',
@@ -186,8 +187,6 @@ def compare_models(base, instruct, # (model, tokenizer) pairs, or names / HF ids
                    names=('base',
                            'instruct'), **load_kw) -> ModelComparison:
     "Discover on both models, measure overlap (with null) and localization, and steer each model with both circuits."
-    from cna_nb.models import load_model
-    from cna_nb.data import load_discovery
     pair = [m if isinstance(m, tuple) else load_model(m, **load_kw) for m in (base, instruct)]
     shapes = [neuron_shape(m) for m, _ in pair]
     if shapes[0] != shapes[1]:

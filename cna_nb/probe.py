@@ -11,6 +11,8 @@ from .data import asset_path, sha256_file
 from .fingerprint import model_fingerprint
 from .hooks import decoder_layers
 from .capture import PerPrompt, run_capture
+from .models import load_model, EMBEDDED
+from . import __version__
 
 # %% auto #0
 __all__ = ['JUDGE_QUESTION', 'JUDGE_CLASSES', 'READER', 'LAYER', 'LAM', 'judge_inputs', 'reader_features', 'fit_probe',
@@ -126,7 +128,6 @@ from fastcore.basics import patch
 def _reader(self:ProbeJudge):
     "The (model, tokenizer) that reads, loaded once per session, and checked against the judge's provenance."
     if self.reader is None:
-        from cna_nb.models import load_model
         name = self.spec['reader']['name']
         if name not in _READERS: _READERS[name] = load_model(name)
         self.reader = _READERS[name]
@@ -174,8 +175,6 @@ def fit_judge(labels: pd.DataFrame, # columns prompt, reply, label (refused/comp
     comp = (labels.label == 'complied').to_numpy()
     att = fit_probe(X[comp], labels.attempt[comp].eq('yes').astype(int).to_numpy(), 2, lam)
     ser = lambda pr: {k: v.tolist() for k, v in pr.items()}
-    from cna_nb import __version__
-    from cna_nb.models import EMBEDDED
     spec = dict(layer=layer, lam=lam, question=JUDGE_QUESTION, classes=list(JUDGE_CLASSES),
                 reader=dict(name=reader_name, weights_sha256=getattr(EMBEDDED.get(reader_name), 'sha256', None),
                             fingerprints={str(model.dtype).replace('torch.', ''): model_fingerprint(model)}),

@@ -4,13 +4,16 @@
 
 # %% ../nbs/03_prompts.ipynb #a9671923
 from __future__ import annotations
+import csv, io, json
+from pathlib import Path
 from dataclasses import dataclass
 import torch
 from fastcore.basics import patch
+from .data import load_discovery
 
 # %% auto #0
 __all__ = ['PromptFormat', 'as_format', 'format_prompts', 'token_ids', 'input_device', 'longest_first', 'common_prefix_len',
-           'eos_ids', 'context_length', 'check_counts', 'check_tokens', 'pad_id']
+           'eos_ids', 'context_length', 'check_counts', 'check_tokens', 'pad_id', 'read_prompts']
 
 # %% ../nbs/03_prompts.ipynb #63c91007
 @dataclass(frozen=True)
@@ -145,3 +148,68 @@ def check_tokens(model, seqs: list[list[int]], extra: int=0):
 def pad_id(tok) -> int:
     "The padding token id (0 when the tokenizer has none)."
     return tok.pad_token_id if tok.pad_token_id is not None else 0
+
+# %% ../nbs/03_prompts.ipynb #26d4bf34
+def _lines(p: Path) -> list[str]:
+    """The file's lines, split at line ends only (\\n, \\r\\n or \\r; not at U+2028, form feeds or other separators),
+    without a UTF-8 BOM."""
+    try: text = p.read_bytes().decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        raise ValueError(f"prompt file {str(p)!r} is not UTF-8 text (byte {e.start}): save it as UTF-8") from None
+    return text.replace('\r\n', '\n').replace('\r', '\n').split('\n')
+
+# %% ../nbs/03_prompts.ipynb #40c9e68f
+def _csv_prompts(p: Path) -> list[str]:
+    "The 'prompt' (else 'text', else the only) column of a CSV file, checked row by row."
+    try: rows = [r for r in csv.reader(io.StringIO('\n'.join(_lines(p)), newline=''), strict=True)]
+    except csv.Error as e:
+        raise ValueError(f"prompt file {str(p)!r} is not a readable CSV ({e}): one row per prompt, a 'prompt' "
+                         "column") from None
+    if not rows:
+        raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (it is empty): a header line 'prompt', "
+                         "then one prompt per row")
+    head, body = rows[0], [(i, r) for i, r in enumerate(rows[1:], 2) if r]
+    bad = next(((i, r) for i, r in body if len(r) != len(head)), None)
+    if bad:
+        raise ValueError(f"prompt file {str(p)!r} is not a readable CSV (line {bad[0]} has {len(bad[1])} fields, "
+                         f"the header {len(head)}): quote prompts that hold commas")
+    col = next((head.index(c) for c in ('prompt', 'text') if c in head), 0 if len(head) == 1 else None)
+    if col is None:
+        raise ValueError(f"prompt file {str(p)!r} has columns {head} and none named 'prompt' or 'text': "
+                         "name the column that holds the prompts 'prompt'")
+    return [r[col] for _, r in body]
+
+# %% ../nbs/03_prompts.ipynb #8a03a0db
+def _jsonl_prompts(p: Path) -> list[str]:
+    "The 'prompt' (else 'text') field of every line of a JSONL file."
+    out = []
+    for i, line in enumerate(_lines(p), 1):
+        if not line.strip(): continue
+        try: r = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{p} line {i} is not valid JSON ({e.msg}): one object per line, e.g. "
+                             '{"prompt": "..."}') from None
+        if not isinstance(r, dict) or not ({'prompt', 'text'} & set(r)):
+            raise ValueError(f"{p} line {i}: every JSONL line needs a 'prompt' field")
+        v = r.get('prompt', r.get('text'))
+        if not isinstance(v, str):
+            raise ValueError(f"{p} line {i}: the prompt must be a string, got {type(v).__name__} {v!r:.40}: quote it")
+        out.append(v)
+    return out
+
+# %% ../nbs/03_prompts.ipynb #56fa186c
+def read_prompts(src: str|Path, # a .txt / .csv / .jsonl file, or 'harmful' / 'benign' (the shipped discovery set)
+                ) -> list[str]:
+    """Prompts from a file: .txt one per line, .csv a 'prompt' column (else the first), .jsonl a 'prompt' field (else
+    'text')."""
+    if str(src) in ('harmful', 'benign'): return load_discovery()[0 if str(src) == 'harmful' else 1]
+    p = Path(src)
+    if not p.is_file():
+        raise ValueError(f"prompt file {str(p)!r} not found: give a .txt (one prompt per line), .csv ('prompt' "
+                         "column) or .jsonl ('prompt' field)")
+    read = {'.csv': _csv_prompts, '.jsonl': _jsonl_prompts, '.json': _jsonl_prompts}.get(p.suffix, _lines)
+    out = [x.strip() for x in read(p) if x.strip()]
+    if not out:
+        raise ValueError(f"prompt file {str(p)!r} holds no prompts: one prompt per line (.txt), a 'prompt' column "
+                         "(.csv) or field (.jsonl)")
+    return out

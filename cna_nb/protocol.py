@@ -10,7 +10,7 @@ from typing import Callable
 from .data import load_discovery, jbb_prompts, mtbench_prompts, load_harmbench, max_similarity
 from .circuit import find_circuit, Circuit
 from .deltas import residual_contrast
-from .conditions import Condition
+from .conditions import Condition, standard_conditions
 
 # %% auto #0
 __all__ = ['PROFILES', 'STAGES', 'STAGE_NAMES', 'heldout_harmful', 'Run', 'circuit_key', 'discover', 'core_conditions',
@@ -84,9 +84,7 @@ def _twin(r: Run, c: Circuit, label: str, **kw) -> Condition:
 
 def core_conditions(r: Run) -> list[Condition]:
     "Baseline, CNA m = 0, its random twin, CAA α = 1 and directional ablation α = 1."
-    c = r.circuit
-    return [Condition.baseline(), Condition.cna(c, m=0), Condition.random(c, m=0, seed=0, exclude=r.contrast.exclude),
-            Condition.caa(r.rc, alpha=1), Condition.dirablate(r.rc, alpha=1)]
+    return standard_conditions(r.circuit, r.contrast.exclude, r.rc)
 
 # %% ../nbs/16b_protocol.ipynb #6953573c
 def multiplier_conditions(r: Run) -> list[Condition]:

@@ -13,14 +13,15 @@ from .findings import analyse_stage
 from .claims import paper_claims
 from .fingerprint import model_fingerprint
 from .data import load_discovery
+import cna_nb
+from .probe import default_judge
 
 # %% auto #0
-__all__ = ['SHOWN', 'CSS', 'provenance', 'build_report', 'report_markdown', 'report_html', 'write_report', 'cmd_reproduce']
+__all__ = ['SHOWN', 'CSS', 'provenance', 'build_report', 'report_markdown', 'report_html', 'write_report']
 
 # %% ../nbs/16f_report.ipynb #2cca2b7f
 def _git_commit() -> str|None:
     "The package's git commit (with '+changes' when its tree has uncommitted edits), or None outside a git checkout."
-    import cna_nb
     d = Path(cna_nb.__file__).resolve().parent
     try:
         h = subprocess.run(['git', '-C', str(d), 'rev-parse', 'HEAD'], capture_output=True, text=True, timeout=10)
@@ -38,7 +39,6 @@ def _sha(xs) -> str:
 def provenance(r: Run) -> dict:
     "Model fingerprint, dtype, device, package version and commit, prompt-set hashes, judge, wall time per stage."
     import transformers, cna_nb
-    from cna_nb.probe import default_judge
     pos, neg = load_discovery()
     sets = {'discovery positive': pos, 'discovery negative': neg}
     for s in STAGES:
@@ -204,25 +204,3 @@ def write_report(r: Run) -> dict:
     (r.out/'report.md').write_text(report_markdown(rep), encoding='utf-8')
     (r.out/'report.html').write_text(report_html(rep, figs), encoding='utf-8')
     return rep
-
-# %% ../nbs/16f_report.ipynb #a0a52627
-def cmd_reproduce(a):
-    "`cna reproduce`: load the model (and base), run the protocol with its plan, write the report, print the claims."
-    import sys
-    from cna_nb.reproduce import reproduce
-    from cna_nb.protocol import select_stages
-    from cna_nb.models import load_model, DEFAULT_MODEL
-    from cna_nb.hooks import neuron_shape
-    select_stages(a.stages, a.base is not None)                # a bad stage name fails before any model loads
-    t0 = time.time(); model, tok = load_model(a.model, dtype=a.dtype, device_map=a.device_map)
-    dt = str(model.dtype).replace('torch.', '')
-    print(f"model {a.model or DEFAULT_MODEL} ({dt}) loaded in {time.time()-t0:.0f}s", file=sys.stderr, flush=True)
-    base = load_model(a.base, dtype=a.dtype, device_map=a.device_map) if a.base else None
-    if base and neuron_shape(base[0]) != neuron_shape(model):
-        raise ValueError(f"--base {a.base!r} has {neuron_shape(base[0])} (layers, neurons), the model "
-                         f"{neuron_shape(model)}: give the base model of the same architecture and size")
-    r = reproduce(model, tok, a.out, a.profile, a.stages, base, model_name=a.model or DEFAULT_MODEL)
-    rep = write_report(r)
-    print("\nthe paper's claims:")
-    for c in rep['claims']: print(f"  {c['verdict']:<18} {c['claim']}\n  {'':<18} {c['measured']}")
-    print(f"\n{time.time() - t0:.0f}s; report in {Path(a.out).resolve()/'report.html'} (report.md, report.json)")

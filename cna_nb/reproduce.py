@@ -11,17 +11,19 @@ import pandas as pd, torch
 from tqdm.auto import tqdm
 from .data import load_discovery, jbb_prompts, load_mmlu
 from .circuit import Circuit, find_circuit
-from .runner import evaluate, ResultsFile
+from .runner import evaluate
+from .store import ResultsFile, prompt_hash, done_rows, set_aside, check_settings
 from .locks import file_lock
-from .mmlu import mmlu_eval
+from .mmlu import mmlu_eval, mmlu_texts
 from .fingerprint import model_fingerprint
 from .decoding import generate
 from .protocol import PROFILES, Run, Stage, select_stages, discover, circuit_key
+from .overlap import split_half_circuits, stability_table
+from .probe import default_judge
 
 # %% auto #0
-__all__ = ['stage_prompts', 'stage_conditions', 'stage_keys', 'stage_file', 'done_rows', 'machine', 'stability_kept',
-           'run_stability', 'calibrate', 'plan', 'format_plan', 'discover_base', 'set_aside', 'run_stage',
-           'check_settings', 'resolve_profile', 'reproduce']
+__all__ = ['stage_prompts', 'stage_conditions', 'stage_keys', 'stage_file', 'machine', 'stability_kept', 'run_stability',
+           'calibrate', 'plan', 'format_plan', 'discover_base', 'run_stage', 'resolve_profile', 'reproduce']
 
 # %% ../nbs/16c_reproduce.ipynb #5ced7bb0
 def stage_prompts(r: Run, stage: Stage):
@@ -38,8 +40,6 @@ def stage_conditions(r: Run, stage: Stage) -> list:
 
 def stage_keys(r: Run, stage: Stage) -> list[str]:
     "The prompt hashes the runner stores for a stage's items (MMLU: of the formatted questions), to check kept rows by."
-    from cna_nb.runner import prompt_hash
-    from cna_nb.mmlu import mmlu_texts
     p = stage_prompts(r, stage)
     texts = mmlu_texts(r.base[1] if stage.needs_base else r.tok, p) if stage.dataset == 'mmlu' else p
     return [prompt_hash(t) for t in texts]
@@ -47,13 +47,6 @@ def stage_keys(r: Run, stage: Stage) -> list[str]:
 def stage_file(r: Run, stage: Stage) -> Path:
     "Where a stage's rows go: one resumable JSONL file per prompt set, shared by the stages that use it."
     return r.out/f'{stage.dataset}.jsonl'
-
-# %% ../nbs/16c_reproduce.ipynb #9a02f77c
-def done_rows(path: Path, ids: set, keys: list[str]) -> int:
-    "Rows already in a results file for these condition ids and these items (each item's prompt hash checked)."
-    if not path.exists(): return 0
-    return len({(x['condition_id'], x['prompt_id']) for x in ResultsFile.load(path).rows if x['condition_id'] in ids
-                and x['prompt_id'] < len(keys) and x.get('prompt_hash') == keys[x['prompt_id']]})
 
 # %% ../nbs/16c_reproduce.ipynb #44d76f55
 def machine() -> str:
@@ -80,7 +73,6 @@ def stability_kept(r: Run) -> bool:
 
 def run_stability(r: Run) -> pd.DataFrame:
     "Split-half circuits against each other and the full circuit (kept in stability.csv for this circuit)."
-    from cna_nb.overlap import split_half_circuits, stability_table
     f, key = r.out/'stability.csv', circuit_key(r.circuit)
     if stability_kept(r): return pd.read_csv(f)
     pos, neg = load_discovery()
@@ -95,7 +87,6 @@ def run_stability(r: Run) -> pd.DataFrame:
 def calibrate(r: Run) -> dict:
     """Seconds per reply (generating at the profile's length and batch, then judging) and per prompt read once (a
     forward pass), measured now on one batch of JBB prompts."""
-    from cna_nb.probe import default_judge
     p, bs, T = jbb_prompts(r.profile['batch_size']), r.profile['batch_size'], r.profile['max_new_tokens']
     t0 = time.perf_counter(); replies = generate(r.model, r.tok, p, max_new_tokens=T, batch_size=bs, progress=False)
     default_judge()._reader()                                   # loaded and checked before the clock starts
@@ -152,28 +143,6 @@ def discover_base(r: Run) -> Circuit:
         r.extra['base_circuit'].save(r.out/'base_circuit.pt')
     return r.extra['base_circuit']
 
-# %% ../nbs/16c_reproduce.ipynb #2ee8fbd6
-def set_aside(path: Path, conds: list) -> list[str]:
-    """Move the rows whose label is one of `conds`' but whose condition id is not (made with another circuit or
-    contrast, e.g. on another CPU) from a results file to `<file>.superseded`, kept on disk; returns the labels
-    moved."""
-    if not path.exists(): return []
-    ids, keep, moved = {c.label: c.id for c in conds}, [], []
-    with file_lock(path, wait=False, what='results file'):
-        lines = path.read_text(encoding='utf-8').split('\n')
-        for l in lines[1:]:
-            try: x = json.loads(l) if l.strip() else None
-            except ValueError: x = None                          # a half-written last line: the runner cuts it
-            other = x and x.get('condition') in ids and x.get('condition_id') != ids[x['condition']]
-            (moved if other else keep).append(l)
-        if not moved: return []
-        side = path.with_name(path.name + '.superseded')
-        head = '' if side.exists() and side.stat().st_size else lines[0] + '\n'
-        with open(side, 'a', encoding='utf-8') as f: f.write(head + '\n'.join(moved) + '\n')
-        tmp = path.with_name(path.name + '.tmp'); tmp.write_text('\n'.join([lines[0]] + keep), encoding='utf-8')
-        os.replace(tmp, path)
-    return sorted({json.loads(l)['condition'] for l in moved})
-
 # %% ../nbs/16c_reproduce.ipynb #abeaf699
 def run_stage(r: Run, stage: Stage, progress: bool=True) -> int:
     "Run one stage's missing rows (resumable: rows already in its file are kept); returns how many were made."
@@ -203,21 +172,6 @@ def run_stage(r: Run, stage: Stage, progress: bool=True) -> int:
             bar.update(len(prompts) - before); made += len(prompts) - before
     return made
 
-# %% ../nbs/16c_reproduce.ipynb #46a0b04f
-def check_settings(out: Path, settings: dict):
-    """Refuse a folder made by another model, dtype or profile (its rows would not be this run's); else record the
-    settings. A base model may be added later: its rows have their own file, checked by the runner."""
-    f = out/'reproduce.json'
-    if f.exists():
-        old = json.loads(f.read_text())
-        diff = {k: (old.get(k), v) for k, v in settings.items() if old.get(k) != v and k != 'base'}
-        if diff:
-            raise ValueError(f"{out} holds a run with other settings {diff} (there, here): pass another --out, or the "
-                             f"same model, --dtype and --profile to resume it")
-        if settings.get('base') and settings['base'] != old.get('base'): f.write_text(json.dumps(settings, indent=1))
-    else:
-        out.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(settings, indent=1))
-
 # %% ../nbs/16c_reproduce.ipynb #faff891c
 def resolve_profile(profile: str|dict) -> tuple[dict, str]:
     "(settings, name) of a profile given by name, or of a dict with every key of PROFILES['quick'] (named 'custom')."
@@ -244,7 +198,7 @@ def reproduce(model, tok, out: str|Path, profile: str|dict='quick', # 'quick' (m
                              # float32 replies are the same at any batch size; bfloat16 ones are not
                              settings={k: list(v) if isinstance(v, tuple) else v for k, v in prof.items()
                                        if k != 'batch_size' or model.dtype != torch.float32},
-                             base=fp(base[0]) if base else None))
+                             base=fp(base[0]) if base else None), 'reproduce.json', added=('base',))
     r = Run(model, tok, prof, out, base)
     r.extra.update(profile_name=profile, model_name=model_name or getattr(model, 'name_or_path', None),
                    stages=[s.name for s in sel])

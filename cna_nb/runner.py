@@ -10,7 +10,7 @@ from typing import Callable
 import pandas as pd
 from tqdm.auto import tqdm
 from .fingerprint import model_fingerprint
-from .locks import file_lock
+from .store import ResultsFile, prompt_hash
 from .hooks import is_hooked
 from .prompts import PromptFormat, as_format, longest_first, check_tokens, check_counts
 from .decoding import generate
@@ -23,128 +23,8 @@ from .defaults import MAX_NEW_TOKENS
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['prompt_hash', 'ResultsFile', 'check_conditions', 'run_conditions', 'check_resumed', 'collect', 'refusal_judge',
-           'probe_rows', 'with_verdicts', 'evaluate']
-
-# %% ../nbs/12_runner.ipynb #7449a5e1
-def prompt_hash(prompt: str) -> str:
-    "Short sha256 of one prompt."
-    return hashlib.sha256(prompt.encode()).hexdigest()[:12]
-
-# %% ../nbs/12_runner.ipynb #d1f243ac
-class ResultsFile:
-    """Rows already in a JSONL results file made with `meta` (resumed), and `append` for new ones; `out=None` keeps
-    nothing."""
-    def __init__(self, out: str|Path|None, meta: dict, readonly: bool=False):
-        self.path, self.meta, self.rows, self.readonly = (None if out is None else Path(out)), meta, [], readonly
-        # model fingerprint + settings, stamped on every row
-        self.run = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
-        if self.path is None: return
-        if self.path.exists() and self.path.stat().st_size: self.rows = self._read()
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps({'_meta': meta}) + '\n', encoding='utf-8')
-
-# %% ../nbs/12_runner.ipynb #27fa535c
-@patch
-def _check_header(self:ResultsFile, first: bytes):
-    "Refuse a file whose first line is not a results header, or one written with other settings."
-    try: old = json.loads(first).get('_meta')
-    except (ValueError, AttributeError): old = None               # ValueError covers JSON and UTF-8 errors
-    if old is None:
-        raise ValueError(f"{self.path} is not a cna_nb results file (its first line is no {{\"_meta\": …}} "
-                         "header): pass another `out` path")
-    if old != self.meta:
-        diff = {k: (old.get(k), v) for k, v in self.meta.items() if old.get(k) != v}
-        raise ValueError(f"{self.path} holds results made with other settings {diff} (old, new): pass another "
-                         "`out` path, or fresh=True (CLI: --fresh) to move them aside")
-
-# %% ../nbs/12_runner.ipynb #62ea2699
-@patch
-def _read(self:ResultsFile) -> list[dict]:
-    """The rows after the header, read as bytes split at b'\\n' only (so a cut is byte-exact, CRLF or not); a
-    half-written last line is cut off."""
-    lines = self.path.read_bytes().split(b'\n')       # a complete file ends with b'\n': its last piece is b''
-    self._check_header(lines[0])
-    rows, good, body = [], len(lines[0]) + 1, lines[1:]
-    for k, l in enumerate(body[:-1]):                  # body[-1]: after the last b'\n', empty or a row cut mid-write
-        if l.strip():
-            try: row = json.loads(l)
-            except ValueError:
-                raise ValueError(f"{self.path} line {k + 2} is not valid JSON: repair or delete the file") from None
-            if not isinstance(row, dict) or 'condition_id' not in row:
-                raise ValueError(f"{self.path} line {k + 2} is not a results row: repair or delete the file")
-            rows.append(row)
-        good += len(l) + 1
-    if body and body[-1] and self.readonly:            # maybe a writer mid-row: read around it, never cut it
-        warnings.warn(f"{self.path}: its last line is half-written (a run in progress, or a crash): not read")
-    elif body and body[-1]:                            # bytes after the last newline: a crash mid-write
-        warnings.warn(f"{self.path}: removed a truncated last line (a crash mid-write); it will be recomputed")
-        with open(self.path, 'r+b') as f: f.truncate(good)
-    rows = self._unique(rows)
-    bad = next((r for r in rows if r.get('run') != self.run), None)
-    if bad is not None:
-        raise ValueError(f"{self.path} holds a row made under other settings (run {bad.get('run')}, here {self.run}): "
-                         "pass another `out` path, or fresh=True (CLI: --fresh) to move them aside")
-    return rows
-
-# %% ../nbs/12_runner.ipynb #00c0a66b
-@patch
-def _unique(self:ResultsFile, rows: list[dict]) -> list[dict]:
-    """One row per (condition, item): an exact repeat (a copied line) is dropped with a warning; two different rows
-    for one key are refused."""
-    seen, out = {}, []
-    for r in rows:
-        key = (r.get('condition_id'), r.get('prompt_id', r.get('item_id')))
-        if key in seen:
-            if json.dumps(seen[key], sort_keys=True) != json.dumps(r, sort_keys=True):
-                raise ValueError(f"{self.path} holds two different rows for condition {r.get('condition')!r} item "
-                                 f"{key[1]}: repair or delete the file")
-            continue
-        seen[key] = r; out.append(r)
-    if len(out) < len(rows):
-        warnings.warn(f"{self.path}: ignored {len(rows) - len(out)} repeated row(s) (each row counts once)")
-    return out
-
-# %% ../nbs/12_runner.ipynb #80640845
-@patch(cls_method=True)
-def load(cls:ResultsFile, path: str|Path) -> 'ResultsFile':
-    """An existing results file, read under its own settings (the header line) with a resume's checks: one run
-    throughout, valid lines."""
-    p = Path(path)
-    try: meta = json.loads(p.read_text(encoding='utf-8').split('\n', 1)[0])['_meta']
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
-        raise ValueError(f"{p} is not a cna_nb results file ({e.__class__.__name__}: no readable _meta header "
-                         f"line): pass a file written by evaluate(out=…)") from None
-    # no lock is taken, so nothing is changed: a run may be writing it
-    return cls(p, meta, readonly=True)
-
-# %% ../nbs/12_runner.ipynb #374f7c6f
-@patch(cls_method=True)
-@contextlib.contextmanager
-def open(cls:ResultsFile, out: str|Path|None, meta: dict, fresh: bool=False):
-    """Context manager: the results file under an exclusive lock (a second writer is refused, naming the holder);
-    `fresh` moves old rows aside."""
-    if out is None: yield cls(None, meta); return
-    with file_lock(out, wait=False, what='results file'):
-        p = Path(out)
-        if fresh and p.exists():
-            old = p.with_name(f'{p.name}.{time.strftime("%Y%m%d-%H%M%S")}.old')
-            # never onto an earlier .old (two fresh starts within one second)
-            for n in range(1, 10_000):
-                if not old.exists(): break
-                old = p.with_name(f'{p.name}.{time.strftime("%Y%m%d-%H%M%S")}-{n}.old')
-            os.replace(p, old)
-            warnings.warn(f"fresh start: the earlier results in {p} were moved to {old.name}")
-        yield cls(out, meta)
-
-# %% ../nbs/12_runner.ipynb #38f1364a
-@patch
-def append(self:ResultsFile, new: list[dict]):
-    for r in new: r['run'] = self.run
-    self.rows += new
-    if self.path is None: return
-    with open(self.path, 'a', encoding='utf-8') as f: f.write(''.join(json.dumps(r) + '\n' for r in new))
+__all__ = ['check_conditions', 'run_conditions', 'check_resumed', 'collect', 'refusal_judge', 'probe_rows', 'with_verdicts',
+           'evaluate']
 
 # %% ../nbs/12_runner.ipynb #d0ebd2be
 def check_conditions(conditions, model=None) -> list[Condition]:

@@ -13,7 +13,7 @@ from .data import asset_path
 from .measures import Measure, get_measure
 from .circuit import find_circuit
 from .deltas import residual_contrast
-from .conditions import Condition
+from .conditions import Condition, standard_conditions
 from .runner import evaluate
 from .stats import summarize, compare
 from .defaults import MAX_NEW_TOKENS, RUN_BATCH
@@ -77,8 +77,7 @@ def zoo_names() -> list[str]:
 def behaviour_conditions(circ, con, rc, seed: int=0) -> dict[str, list[Condition]]:
     "{'ablate': conditions for held-out positive prompts, 'induce': for held-out negative prompts}."
     twin = dict(seed=seed, exclude=con.exclude)
-    return {'ablate': [Condition.baseline(), Condition.cna(circ, m=0), Condition.random(circ, m=0, **twin),
-                       Condition.caa(rc, alpha=1), Condition.dirablate(rc, alpha=1)],
+    return {'ablate': standard_conditions(circ, con.exclude, rc, seed=seed),
             'induce': [Condition.baseline(),
                        Condition.cna(circ, m=0, toward=con.pos.mean, label='CNA → positive mean'),
                        Condition.random(circ, m=0, toward=con.pos.mean, label='random → positive mean', **twin),
@@ -107,9 +106,8 @@ def run_behaviour(model, tok, b: Behaviour, frac: float=0.001, out: str|Path|Non
         parts.append(df.assign(direction=direction))
         made += (len(f.read_text().splitlines()) - before - (before == 0)) if f is not None else len(df)
     df = pd.concat(parts, ignore_index=True); df.attrs['measures'] = parts[0].attrs['measures']
-    n_layers = circ.shape[0]
     facts = dict(behaviour=b.name, measure=b.m.name, kind=b.m.kind, neurons=len(circ),
-                 last_quarter=float((circ.layers >= 0.75 * n_layers).float().mean()),
+                 last_quarter=circ.share_last(0.25),
                  discovery_s=round(t1 - t0, 1), evaluation_s=round(time.time() - t1, 1), generated=made)
     return df, facts
 

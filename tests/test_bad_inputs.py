@@ -15,7 +15,8 @@ from cna_nb.interventions import steer, caa_steer, direction_ablation
 from cna_nb.conditions import Condition, parse_condition
 from cna_nb.circuit import find_circuit
 from cna_nb.universal import find_universal
-from cna_nb.runner import evaluate, ResultsFile
+from cna_nb.runner import evaluate
+from cna_nb.store import ResultsFile
 from cna_nb.judges import HTTPJudge, LocalJudge
 from cna_nb.mmlu import mmlu_eval
 

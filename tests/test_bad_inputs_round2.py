@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest, torch
 from conftest import tiny_model, CharTok
 from cna_nb.cli import main
-from cna_nb.commands import read_prompts
+from cna_nb.prompts import read_prompts
 from cna_nb.circuit import Circuit
 from cna_nb.deltas import n_select
 from cna_nb.deltas import contrast
@@ -16,7 +16,8 @@ from cna_nb.decoding import generate
 from cna_nb.interventions import steer
 from cna_nb.conditions import Condition
 from cna_nb.circuit import find_circuit
-from cna_nb.runner import evaluate, ResultsFile
+from cna_nb.runner import evaluate
+from cna_nb.store import ResultsFile
 from cna_nb.judges import HTTPJudge
 from cna_nb.mmlu import mmlu_eval
 

@@ -49,6 +49,52 @@ def test_every_module_comes_from_one_notebook():
     assert {p.stem for p in MODULES} == set(owners), set(owners) ^ {p.stem for p in MODULES}
 
 
+def _layers():
+    spec = importlib.util.spec_from_file_location('layers', ROOT/'tools/layers.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod); return mod
+
+
+def test_layers():
+    """Every module sits in one layer (tools/layers.py) and imports only its own layer or lower ones, and inside its layer only
+    modules of earlier notebooks, reading every import: top level, inside functions, under TYPE_CHECKING, `__import__('cna_nb.x')`."""
+    bad = _layers().violations()
+    assert not bad, "imports against the layers (CONTRIBUTING.md, Layers):\n" + "\n".join(bad)
+
+
+def test_layer_test_reads_imports_inside_functions(tmp_path):
+    "The layer test could fail: it sees an import hidden in a function body and one spelled as __import__."
+    f = tmp_path/'m.py'
+    f.write_text("import os\ndef f():\n    from cna_nb.report import x\ng = lambda: __import__('cna_nb.cli')\n")
+    assert _layers().imports(f) == [('report', 3, True), ('cli', 4, True)]
+
+
+# The longest run of exported cells with no example or test between them, per notebook, as of issue 38 (2026-12-06); a notebook not
+# listed may have at most 4. A run may shrink, never grow: each exported symbol should be followed by its example (fastcore's rhythm).
+EXPORT_RUNS = {'00_data.ipynb': 7, '00b_locks.ipynb': 5, '01_models.ipynb': 11, '03_prompts.ipynb': 9,
+               '04_hooks.ipynb': 8, '05_decoding.ipynb': 9, '05a_capture.ipynb': 12, '07a_circuit.ipynb': 18,
+               '08_interventions.ipynb': 8, '09a_measures.ipynb': 5, '10_stats.ipynb': 5, '11_judges.ipynb': 9,
+               '11a_probe.ipynb': 8, '12_runner.ipynb': 9, '13_mmlu.ipynb': 5, '14_ablation.ipynb': 6,
+               '15_strength.ipynb': 5, '16_overlap.ipynb': 5, '16c_reproduce.ipynb': 6, '16d_findings.ipynb': 5,
+               '16e_claims.ipynb': 6, '16f_report.ipynb': 6, '17_explorer.ipynb': 12, '17a_commands.ipynb': 13,
+               '18_cli.ipynb': 11}
+
+
+def export_runs(nb: Path) -> int:
+    "The longest run of `#| export` cells without a code cell that is neither exported nor hidden between them."
+    run = best = 0
+    for c in cells(nb):
+        if c['cell_type'] != 'code' or re.match(r'\s*#\|\s*(hide|default_exp)', c['text']): continue
+        run = run + 1 if re.match(r'\s*#\|\s*export', c['text']) else 0
+        best = max(best, run)
+    return best
+
+
+def test_notebooks_alternate_code_and_examples():
+    "No notebook grows a run of exported cells without an example: at most 4, or its recorded run (EXPORT_RUNS) while it is rewritten."
+    worse = {nb.name: export_runs(nb) for nb in LIB_NBS if export_runs(nb) > EXPORT_RUNS.get(nb.name, 4)}
+    assert not worse, f"runs of exported cells with no example between them (show each symbol working before the next): {worse}"
+
+
 def test_notebook_order_is_dependency_order():
     "A notebook imports (at top level) only modules of notebooks before it, tests and examples included: read in order, nothing is missing."
     rank = {default_exp(nb): (i, nb.name) for i, nb in enumerate(LIB_NBS)}

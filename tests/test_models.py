@@ -38,11 +38,11 @@ def test_cna_nb_dtype_forces_auto(tiny_dir, forced, monkeypatch):
     assert load_model(tiny_dir, dtype='auto')[0].dtype == getattr(torch, forced)
     other = 'bfloat16' if forced == 'float32' else 'float32'
     assert load_model(tiny_dir, dtype=other)[0].dtype == getattr(torch, other)
-    from cna_nb import models
+    from cna_nb import models, commands
     seen, real = [], models.load_model
     def record(*a, **k):                                  # the CLI's own load, then stop before any work
         seen.append(real(*a, **k)[0].dtype); raise SystemExit(0)
-    monkeypatch.setattr(models, 'load_model', record)
+    monkeypatch.setattr(commands, 'load_model', record)     # the name the commands call
     base = ['discover', '--model', str(tiny_dir), '--positive', 'harmful', '--negative', 'benign']
     for argv in (base, base + ['--dtype', other]):
         with pytest.raises(SystemExit): cli.main(argv)

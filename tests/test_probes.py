@@ -13,7 +13,8 @@ from cna_nb.circuit import Circuit
 from cna_nb.deltas import contrast
 from cna_nb.interventions import steer
 from cna_nb.conditions import Condition
-from cna_nb.runner import evaluate, ResultsFile
+from cna_nb.runner import evaluate
+from cna_nb.store import ResultsFile
 from cna_nb.judges import HTTPJudge
 
 P = ['alpha beta', 'gamma delta epsilon', 'zeta', 'eta theta iota kappa']

@@ -137,5 +137,5 @@ def test_other_settings_are_refused(tmp_path):
     from cna_nb.reproduce import check_settings
     check_settings(tmp_path, dict(model='abc', profile='quick'))
     check_settings(tmp_path, dict(model='abc', profile='quick'))       # the same settings: resumed
-    with pytest.raises(ValueError, match=r"other settings \{'profile': \('quick', 'paper'\)\}.*pass another --out"):
+    with pytest.raises(ValueError, match=r"another experiment \(settings \{'profile': \('quick', 'paper'\)\}.*pass another --out"):
         check_settings(tmp_path, dict(model='abc', profile='paper'))

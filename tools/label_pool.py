@@ -14,7 +14,7 @@ batch labelled; `merge` replaces the batches it is given and keeps every other b
 """
 import hashlib, json, re, sys
 from pathlib import Path
-from cna_nb.runner import ResultsFile
+from cna_nb.store import ResultsFile
 
 MODELS = ['qwen2.5-coder-0.5b-instruct', 'qwen2.5-coder-1.5b-instruct']
 PLAN = {'jbb': {'baseline': 24, 'CNA m=0': 24, 'CNA m=2': 24, 'CAA α=1': 24, 'dirablate α=1': 24},
