@@ -19,6 +19,7 @@ from .stats import summarize
 from .measures import Measure, measure_kind
 from .runner import evaluate
 from .store import check_settings
+from .experiment import Experiment, Stage, run
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC
 
 # %% auto #0
@@ -149,11 +150,11 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
                                progress=progress) if caa_alpha is not None else None
         if rc is not None: t['caa_contrast_s'] = time.time() - t0
         conds = standard_conditions(circ, con.exclude, rc, m, seed, caa_alpha, dirablate=False)
-        # replies of another experiment in `out` are refused here, before the circuit files are touched
-        t0 = time.time()
-        df = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, fmt=fmt,
-                      progress=progress,
-                      out=None if out is None else out/'replies.jsonl', fresh=fresh)
+        core = Stage('core', "baseline, CNA at m, its random twin (and CAA) on the prompts given", 'prompts',
+                     lambda e: conds, prompts=lambda e: prompts, file='replies.jsonl')
+        e = Experiment(model, tok, dict(batch_size=batch_size, max_new_tokens=max_new_tokens), out, circuit=circ,
+                       contrast=con, rc=rc, stages=[core], fmt=fmt)
+        t0 = time.time(); df = run(e, progress, fresh)['core']        # the one runner: resumable, in replies.jsonl
         t['evaluation_s'] = time.time() - t0
         summ = summarize(df).assign(neurons=[c.n_neurons for c in conds], max_new_tokens=max_new_tokens)
         if out is not None: save_experiment(out, conds, df, summ, t)

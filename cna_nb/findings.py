@@ -8,33 +8,17 @@ import io
 import pandas as pd
 import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter
-from .protocol import Run, Stage
-from .reproduce import (stage_prompts, stage_file, stage_conditions, stage_keys, done_rows, stability_kept,
-                              run_stability)
-from .runner import evaluate
-from .mmlu import mmlu_eval, mmlu_accuracy
+from .experiment import Experiment, Stage, stage_file, stage_conditions, stage_keys, stage_rows
+from .store import done_rows
+from .protocol import stability_kept, run_stability
+from .mmlu import mmlu_accuracy
 from .stats import summarize, compare, wilson_ci
 from .overlap import localization, overlap, null_overlap, plot_localization
 from .ablation import plot_conditions, plot_sweep
 from .protocol import circuit_key
 
 # %% auto #0
-__all__ = ['stage_rows', 'twins', 'circuit_findings', 'analyse_stage', 'base_tables']
-
-# %% ../nbs/16d_findings.ipynb #076b4547
-def stage_rows(r: Run, stage: Stage) -> pd.DataFrame:
-    """A finished stage's rows from its file, or None if some are still to make (nothing is generated; verdicts of
-    another judge are judged again)."""
-    conds, prompts, f = stage_conditions(r, stage), stage_prompts(r, stage), stage_file(r, stage)
-    if done_rows(f, {c.id for c in conds}, stage_keys(r, stage)) < len(conds) * len(prompts):
-        return None                                              # not finished
-    model, tok = r.base if stage.needs_base else (r.model, r.tok)
-    if stage.dataset == 'mmlu':
-        df = mmlu_eval(model, tok, prompts, conds, batch_size=r.profile['batch_size'], out=f, progress=False)
-    else:
-        df = evaluate(model, tok, prompts, conds, max_new_tokens=r.profile['max_new_tokens'],
-                      batch_size=r.profile['batch_size'], out=f, progress=False)
-    return df
+__all__ = ['twins', 'circuit_findings', 'analyse_stage', 'base_tables']
 
 # %% ../nbs/16d_findings.ipynb #32aaaf67
 def _png(fig) -> bytes:
@@ -96,7 +80,7 @@ def _stability_figure(t: pd.DataFrame):
     return fig
 
 # %% ../nbs/16d_findings.ipynb #c15954f5
-def circuit_findings(r: Run, stage: Stage, out: dict) -> dict:
+def circuit_findings(r: Experiment, stage: Stage, out: dict) -> dict:
     "The stages without replies: the circuit itself, where it sits, and its split-half stability."
     c = r.circuit
     if stage.name == 'discovery':
@@ -117,7 +101,7 @@ def circuit_findings(r: Run, stage: Stage, out: dict) -> dict:
 # %% ../nbs/16d_findings.ipynb #feded40a
 _VS_BASELINE = {'core', 'multiplier', 'overrefusal', 'strength', 'generalisation', 'base'}
 
-def analyse_stage(r: Run, stage: Stage) -> dict:
+def analyse_stage(r: Experiment, stage: Stage) -> dict:
     """One stage's tables, figure (PNG bytes) and sample replies from its stored rows; status 'not finished' if some
     are missing, 'not run' if all are."""
     out = dict(tables={}, figure=None, samples=None, rows=None, status='done')
@@ -156,7 +140,7 @@ def analyse_stage(r: Run, stage: Stage) -> dict:
     return out
 
 # %% ../nbs/16d_findings.ipynb #9199f6c4
-def base_tables(r: Run, df: pd.DataFrame) -> pd.DataFrame:
+def base_tables(r: Experiment, df: pd.DataFrame) -> pd.DataFrame:
     """The base model's circuit against the instruct one (overlap, its null model, where each sits) and how often
     steering the base changed its reply."""
     b, i = r.extra['base_circuit'], r.circuit

@@ -12,7 +12,7 @@ from .hooks import neuron_shape
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC
 from .circuit import Circuit, find_circuit
 from .conditions import Condition
-from .runner import evaluate
+from .experiment import Experiment, Stage, run
 from .models import load_model
 
 # %% auto #0
@@ -135,10 +135,12 @@ def steering_table(models: dict, # name -> (model, tokenizer)
     """Replies of every model at every multiplier m for `prompts`, steering `circuit`: model, m, prompt, reply, verdict,
     quality (the runner's rows)."""
     conds = [Condition.cna(circuit, m=m) for m in ms]
+    steer = Stage('steer', 'the circuit at every multiplier', 'prompts', lambda e: conds, prompts=lambda e: prompts)
     parts = []
-    for name, (model, tok) in models.items():
+    for name, (model, tok) in models.items():                 # one in-memory experiment per model
         circuit.check_shape(neuron_shape(model))
-        df = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, progress=False)
+        e = Experiment(model, tok, dict(batch_size=batch_size, max_new_tokens=max_new_tokens), stages=[steer])
+        df = run(e, progress=False)['steer']
         parts.append(df.assign(model=name, m=df.condition.map({c.label: c.m for c in conds})))
     return pd.concat(parts, ignore_index=True)
 

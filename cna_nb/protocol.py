@@ -4,18 +4,22 @@
 
 # %% ../nbs/16b_protocol.ipynb #0be1f2b5
 from __future__ import annotations
-from dataclasses import dataclass, field
+import json
 from pathlib import Path
 from typing import Callable
-from .data import load_discovery, jbb_prompts, mtbench_prompts, load_harmbench, max_similarity
+import pandas as pd
+from .data import load_discovery, jbb_prompts, mtbench_prompts, load_harmbench, max_similarity, load_mmlu
 from .circuit import find_circuit, Circuit
 from .deltas import residual_contrast
 from .conditions import Condition, standard_conditions
+from .overlap import split_half_circuits, stability_table
+from .experiment import Experiment, Stage
 
 # %% auto #0
-__all__ = ['PROFILES', 'STAGES', 'STAGE_NAMES', 'heldout_harmful', 'Run', 'circuit_key', 'discover', 'core_conditions',
-           'multiplier_conditions', 'sparsity_conditions', 'sign_conditions', 'strength_conditions',
-           'overrefusal_conditions', 'generalisation_conditions', 'base_conditions', 'Stage', 'select_stages']
+__all__ = ['PROFILES', 'STAGES', 'STAGE_NAMES', 'heldout_harmful', 'prompt_set', 'circuit_key', 'discover', 'stability_kept',
+           'run_stability', 'discover_base', 'core_conditions', 'multiplier_conditions', 'sparsity_conditions',
+           'sign_conditions', 'strength_conditions', 'overrefusal_conditions', 'generalisation_conditions',
+           'base_conditions', 'select_stages']
 
 # %% ../nbs/16b_protocol.ipynb #64d033d7
 PROFILES = {
@@ -39,25 +43,17 @@ def heldout_harmful(n: int|None=None, threshold: float=0.75) -> list[str]:
     return out
 
 # %% ../nbs/16b_protocol.ipynb #99aba1e4
-@dataclass
-class Run:
-    "What the stages share: the model, the profile, the discovered circuit and contrasts, the prompt sets."
-    model: object
-    tok: object
-    profile: dict
-    out: Path
-    base: tuple|None = None           # (model, tokenizer) of the base model, when one is given
-    circuit: Circuit|None = None
-    contrast: object = None           # the full Contrast (δ of every neuron, the universal mask)
-    rc: object = None                 # the ResidualContrast (CAA, directional ablation)
-    extra: dict = field(default_factory=dict)
-    def prompts(self, dataset: str) -> list[str]:
-        "The prompts of a dataset at this profile's size."
-        p = self.profile
-        if dataset in ('jbb', 'base_jbb'): return jbb_prompts(p['jbb'] if dataset == 'jbb' else p['base_prompts'])
-        if dataset == 'mtbench': return mtbench_prompts()[:p['mtbench']]
-        if dataset == 'heldout': return heldout_harmful(p['heldout'])
-        raise ValueError(f"unknown dataset {dataset!r}")
+def prompt_set(dataset: str) -> Callable:
+    "A stage's prompts: the named set ('jbb', 'base_jbb', 'mtbench', 'heldout', 'mmlu') at the experiment's sizes."
+    def prompts(e: Experiment):
+        s = e.settings
+        if dataset in ('jbb', 'base_jbb'): return jbb_prompts(s['jbb'] if dataset == 'jbb' else s['base_prompts'])
+        if dataset == 'mtbench': return mtbench_prompts()[:s['mtbench']]
+        if dataset == 'heldout': return heldout_harmful(s['heldout'])
+        if dataset == 'mmlu':
+            q = load_mmlu(); return q.groupby('topic', sort=False).head(s['mmlu_per_topic']).reset_index(drop=True)
+        raise ValueError(f"unknown dataset {dataset!r}: one of jbb, base_jbb, mtbench, heldout, mmlu")
+    return prompts
 
 # %% ../nbs/16b_protocol.ipynb #a05193f4
 def circuit_key(c: Circuit) -> str:
@@ -65,42 +61,71 @@ def circuit_key(c: Circuit) -> str:
     return Condition.cna(c, m=0).id
 
 # %% ../nbs/16b_protocol.ipynb #7941bc1e
-def discover(r: Run, progress: bool=False) -> Run:
+def discover(r: Experiment, progress: bool=False) -> Experiment:
     """The circuit at the profile's share (universal neurons excluded), its full contrast and the residual contrast,
     on the shipped 100 + 100 discovery prompts (the capture cache makes a rerun cheap)."""
     pos, neg = load_discovery()
-    bs = r.profile['batch_size']
-    r.circuit, r.contrast = find_circuit(r.model, r.tok, pos, neg, frac=r.profile['frac'], batch_size=bs,
+    bs = r.settings['batch_size']
+    r.circuit, r.contrast = find_circuit(r.model, r.tok, pos, neg, frac=r.settings['frac'], batch_size=bs,
                                          return_contrast=True, progress=progress)
     r.rc = residual_contrast(r.model, r.tok, pos, neg, batch_size=bs, progress=progress)
     r.circuit.save(r.out/'circuit.pt')
     return r
 
+# %% ../nbs/16b_protocol.ipynb #ce07bdf5
+def stability_kept(r: Experiment) -> bool:
+    "Whether stability.csv was made for this run's circuit."
+    f = r.out/'stability.json'
+    if not ((r.out/'stability.csv').exists() and f.exists()): return False
+    return json.loads(f.read_text()).get('circuit') == circuit_key(r.circuit)
+
+def run_stability(r: Experiment) -> pd.DataFrame:
+    "Split-half circuits against each other and the full circuit (kept in stability.csv for this circuit)."
+    f, key = r.out/'stability.csv', circuit_key(r.circuit)
+    if stability_kept(r): return pd.read_csv(f)
+    pos, neg = load_discovery()
+    h1, h2 = split_half_circuits(r.model, r.tok, pos, neg, k=len(r.circuit), batch_size=r.settings['batch_size'],
+                                 progress=False)
+    t = stability_table({'half 1 vs half 2': (h1, h2), 'half 1 vs full': (h1, r.circuit),
+                         'half 2 vs full': (h2, r.circuit)})
+    t.to_csv(f, index=False); (r.out/'stability.json').write_text(json.dumps({'circuit': key}))
+    return t
+
+# %% ../nbs/16b_protocol.ipynb #dda72f59
+def discover_base(r: Experiment) -> Circuit:
+    "The base model's own 0.1% circuit (the same prompts and rules), kept in r.extra['base_circuit']."
+    if 'base_circuit' not in r.extra:
+        pos, neg = load_discovery()
+        r.extra['base_circuit'] = find_circuit(*r.base, pos, neg, frac=r.settings['frac'],
+                                               batch_size=r.settings['batch_size'], progress=False)
+        r.extra['base_circuit'].save(r.out/'base_circuit.pt')
+    return r.extra['base_circuit']
+
 # %% ../nbs/16b_protocol.ipynb #29b0b703
-def _twin(r: Run, c: Circuit, label: str, **kw) -> Condition:
+def _twin(r: Experiment, c: Circuit, label: str, **kw) -> Condition:
     "The random control of circuit `c`: as many neurons per layer, none in `c` or universal."
     ex = r.contrast.exclude.clone(); ex[c.layers, c.neurons] = True
     return Condition.random(c, m=0, seed=0, exclude=ex, label=label, **kw)
 
-def core_conditions(r: Run) -> list[Condition]:
+def core_conditions(r: Experiment) -> list[Condition]:
     "Baseline, CNA m = 0, its random twin, CAA α = 1 and directional ablation α = 1."
     return standard_conditions(r.circuit, r.contrast.exclude, r.rc)
 
 # %% ../nbs/16b_protocol.ipynb #6953573c
-def multiplier_conditions(r: Run) -> list[Condition]:
+def multiplier_conditions(r: Experiment) -> list[Condition]:
     "CNA at every multiplier of the profile, beside m = 0 and the baseline (m = 1)."
-    return core_conditions(r)[:2] + [Condition.cna(r.circuit, m=m) for m in r.profile['ms']]
+    return core_conditions(r)[:2] + [Condition.cna(r.circuit, m=m) for m in r.settings['ms']]
 
-def sparsity_conditions(r: Run) -> list[Condition]:
+def sparsity_conditions(r: Experiment) -> list[Condition]:
     "Zero-ablation of the top 0.05–1% (and the reference code's k = 1600), each beside its random twin."
     out = core_conditions(r)[:3]
-    for f in r.profile['fracs'] + ((None,) if r.profile['k'] else ()):
-        c = r.contrast.circuit(f) if f else r.contrast.circuit(k=r.profile['k'])
-        name = f'{100*f:g}%' if f else f"k={r.profile['k']}"
+    for f in r.settings['fracs'] + ((None,) if r.settings['k'] else ()):
+        c = r.contrast.circuit(f) if f else r.contrast.circuit(k=r.settings['k'])
+        name = f'{100*f:g}%' if f else f"k={r.settings['k']}"
         out += [Condition.cna(c, m=0, label=f'CNA m=0, {name}'), _twin(r, c, f'random m=0, {name}')]
     return out
 
-def sign_conditions(r: Run) -> list[Condition]:
+def sign_conditions(r: Experiment) -> list[Condition]:
     "The sign halves (δ > 0 only, δ < 0 only) and mean-patching to the benign mean, each beside its random twin."
     c, ex, mean = r.circuit, r.contrast.exclude, r.contrast.neg.mean
     out = [Condition.baseline()]
@@ -111,21 +136,21 @@ def sign_conditions(r: Run) -> list[Condition]:
                   Condition.random(c, m=0, seed=0, exclude=ex, toward=mean, label='random m=0, patched to benign mean')]
 
 # %% ../nbs/16b_protocol.ipynb #6a71f84d
-def strength_conditions(r: Run) -> list[Condition]:
+def strength_conditions(r: Experiment) -> list[Condition]:
     "CAA and directional ablation at each strength α of the profile and at α = 1, beside CNA m = 0."
-    a = tuple(r.profile['alphas']) + (1,)
+    a = tuple(r.settings['alphas']) + (1,)
     return (core_conditions(r)[:2] + [Condition.caa(r.rc, alpha=x) for x in a]
             + [Condition.dirablate(r.rc, alpha=x) for x in a])
 
-def overrefusal_conditions(r: Run) -> list[Condition]:
+def overrefusal_conditions(r: Experiment) -> list[Condition]:
     "Baseline, CNA m = 0 and CAA α = 1 on benign MT-Bench questions (does steering add refusals?)."
     c = core_conditions(r); return [c[0], c[1], c[3]]
 
-def generalisation_conditions(r: Run) -> list[Condition]:
+def generalisation_conditions(r: Experiment) -> list[Condition]:
     "The JBB-discovered circuit and its random twin on harmful requests discovery never saw."
     return core_conditions(r)[:3]
 
-def base_conditions(r: Run) -> list[Condition]:
+def base_conditions(r: Experiment) -> list[Condition]:
     "The base model steered with its own circuit (m = 0 and 2) and with the instruct model's circuit (m = 0)."
     b, i = r.extra['base_circuit'], r.circuit
     return [Condition.baseline(), Condition.cna(b, m=0, label='CNA m=0 (base circuit)'),
@@ -133,20 +158,11 @@ def base_conditions(r: Run) -> list[Condition]:
             Condition.cna(i, m=0, label='CNA m=0 (instruct circuit)')]
 
 # %% ../nbs/16b_protocol.ipynb #feb87f13
-@dataclass
-class Stage:
-    "One step of the protocol: conditions on a prompt set (run through the one runner, resumable), or a computation."
-    name: str
-    description: str
-    dataset: str|None = 'jbb'          # 'jbb', 'mtbench', 'heldout', 'mmlu', 'base_jbb'; None: no replies
-    conditions: Callable|None = None   # Run -> list[Condition]
-    needs_base: bool = False           # runs only when a base model is given
-
 STAGES = [
     Stage('discovery', "The 0.1% circuit by |δ| (universal neurons excluded) and its layers", None),
     Stage('localization', "Where the circuit sits: its share in the last 10% of layers, layer by layer", None),
     Stage('stability', "Split-half stability: circuits of the same size from two disjoint halves of the discovery "
-          "prompts", None),
+          "prompts", None, compute=run_stability),
     Stage('core', "Baseline, CNA m = 0, its random twin, CAA α = 1, directional ablation α = 1 on JBB", 'jbb',
           core_conditions),
     Stage('multiplier', "The multiplier m: ablate (0), dampen, amplify", 'jbb', multiplier_conditions),
@@ -161,8 +177,9 @@ STAGES = [
     Stage('generalisation', "The JBB-found circuit on HarmBench requests discovery never saw", 'heldout',
           generalisation_conditions),
     Stage('base', "Base model: its own circuit against the instruct one (overlap, null model), and steering it",
-          'base_jbb', base_conditions, needs_base=True),
+          'base_jbb', base_conditions, needs_base=True, prepare=discover_base),
 ]
+for s in STAGES: s.prompts = prompt_set(s.dataset) if s.dataset else None
 STAGE_NAMES = [s.name for s in STAGES]
 
 # %% ../nbs/16b_protocol.ipynb #537915c4

@@ -7,8 +7,9 @@ from __future__ import annotations
 import base64, html, json, math, subprocess, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from .protocol import Run, STAGES
-from .reproduce import stage_prompts, machine
+from .experiment import Experiment, stage_prompts
+from .protocol import STAGES
+from .reproduce import machine
 from .findings import analyse_stage
 from .claims import paper_claims
 from .fingerprint import model_fingerprint
@@ -36,7 +37,7 @@ def _sha(xs) -> str:
     return hashlib.sha256('\n'.join(map(str, xs)).encode()).hexdigest()[:16]
 
 # %% ../nbs/16f_report.ipynb #28b07a78
-def provenance(r: Run) -> dict:
+def provenance(r: Experiment) -> dict:
     "Model fingerprint, dtype, device, package version and commit, prompt-set hashes, judge, wall time per stage."
     import transformers, cna_nb
     pos, neg = load_discovery()
@@ -56,7 +57,7 @@ def provenance(r: Run) -> dict:
                 # every machine a stage of this folder ran on (rows resumed from older files carry none)
                 stages_ran_on=ran_on,
                 profile=r.extra.get('profile_name'), settings={k: list(v) if isinstance(v, tuple) else v
-                                                             for k, v in r.profile.items()},
+                                                             for k, v in r.settings.items()},
                 cna_nb=cna_nb.__version__, git_commit=_git_commit(), torch=torch.__version__,
                 transformers=transformers.__version__, judge=default_judge().id,
                 prompt_sets={k: dict(n=len(v), sha256=_sha(v)) for k, v in sets.items()},
@@ -72,7 +73,7 @@ def _clean(x):
     if isinstance(x, (float, np.floating)): return float(x) if math.isfinite(x) else None
     return x
 
-def build_report(r: Run) -> tuple[dict, dict]:
+def build_report(r: Experiment) -> tuple[dict, dict]:
     "(report, figures): every stage's tables and samples, the claims, provenance; figures as PNG bytes by file name."
     # every stage, not only this call's `--stages`: a run that adds one stage still reports the others from their files
     sel = [s for s in STAGES if not s.needs_base or r.base]
@@ -195,7 +196,7 @@ def report_html(rep: dict, figs: dict) -> str:
             + '\n'.join(body) + '</main></body></html>\n')
 
 # %% ../nbs/16f_report.ipynb #53483da5
-def write_report(r: Run) -> dict:
+def write_report(r: Experiment) -> dict:
     "Write report.json (every number), report.md (+ figures/) and the self-contained report.html into the run's folder."
     rep, figs = build_report(r)
     (r.out/'figures').mkdir(exist_ok=True)

@@ -9,44 +9,16 @@ from pathlib import Path
 from typing import Callable
 import pandas as pd, torch
 from tqdm.auto import tqdm
-from .data import load_discovery, jbb_prompts, load_mmlu
-from .circuit import Circuit, find_circuit
-from .runner import evaluate
-from .store import ResultsFile, prompt_hash, done_rows, set_aside, check_settings
-from .locks import file_lock
-from .mmlu import mmlu_eval, mmlu_texts
+from .data import jbb_prompts
+from .store import done_rows, check_settings
 from .fingerprint import model_fingerprint
 from .decoding import generate
-from .protocol import PROFILES, Run, Stage, select_stages, discover, circuit_key
-from .overlap import split_half_circuits, stability_table
+from .experiment import Experiment, Stage, stage_conditions, stage_keys, stage_file, run
+from .protocol import PROFILES, select_stages, discover, discover_base, stability_kept
 from .probe import default_judge
 
 # %% auto #0
-__all__ = ['stage_prompts', 'stage_conditions', 'stage_keys', 'stage_file', 'machine', 'stability_kept', 'run_stability',
-           'calibrate', 'plan', 'format_plan', 'discover_base', 'run_stage', 'resolve_profile', 'reproduce']
-
-# %% ../nbs/16c_reproduce.ipynb #5ced7bb0
-def stage_prompts(r: Run, stage: Stage):
-    "The prompts (a list) or MMLU questions (a DataFrame) a stage runs on."
-    if stage.dataset == 'mmlu':
-        q = load_mmlu(); return q.groupby('topic', sort=False).head(r.profile['mmlu_per_topic']).reset_index(drop=True)
-    return r.prompts(stage.dataset)
-
-def stage_conditions(r: Run, stage: Stage) -> list:
-    "A stage's conditions, each id once (a profile of your own may sweep a value the stage already holds, e.g. m = 0)."
-    out = {}
-    for c in stage.conditions(r): out.setdefault(c.id, c)
-    return list(out.values())
-
-def stage_keys(r: Run, stage: Stage) -> list[str]:
-    "The prompt hashes the runner stores for a stage's items (MMLU: of the formatted questions), to check kept rows by."
-    p = stage_prompts(r, stage)
-    texts = mmlu_texts(r.base[1] if stage.needs_base else r.tok, p) if stage.dataset == 'mmlu' else p
-    return [prompt_hash(t) for t in texts]
-
-def stage_file(r: Run, stage: Stage) -> Path:
-    "Where a stage's rows go: one resumable JSONL file per prompt set, shared by the stages that use it."
-    return r.out/f'{stage.dataset}.jsonl'
+__all__ = ['machine', 'calibrate', 'plan', 'format_plan', 'resolve_profile', 'reproduce']
 
 # %% ../nbs/16c_reproduce.ipynb #44d76f55
 def machine() -> str:
@@ -60,34 +32,16 @@ def machine() -> str:
     except (OSError, StopIteration): pass
     return f"{name} (torch CPU capability {torch.backends.cpu.get_cpu_capability()}), {os.cpu_count()} CPUs"
 
-def _log_time(r: Run, stage: str, t0: float, **kw):
+def _log_time(r: Experiment, stage: str, t0: float, **kw):
     rec = dict(stage=stage, seconds=round(time.time() - t0, 1), when=time.strftime('%Y-%m-%d %H:%M:%S'),
                machine=machine(), **kw)
     with open(r.out/'timings.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
 
-def stability_kept(r: Run) -> bool:
-    "Whether stability.csv was made for this run's circuit."
-    f = r.out/'stability.json'
-    if not ((r.out/'stability.csv').exists() and f.exists()): return False
-    return json.loads(f.read_text()).get('circuit') == circuit_key(r.circuit)
-
-def run_stability(r: Run) -> pd.DataFrame:
-    "Split-half circuits against each other and the full circuit (kept in stability.csv for this circuit)."
-    f, key = r.out/'stability.csv', circuit_key(r.circuit)
-    if stability_kept(r): return pd.read_csv(f)
-    pos, neg = load_discovery()
-    h1, h2 = split_half_circuits(r.model, r.tok, pos, neg, k=len(r.circuit), batch_size=r.profile['batch_size'],
-                                 progress=False)
-    t = stability_table({'half 1 vs half 2': (h1, h2), 'half 1 vs full': (h1, r.circuit),
-                         'half 2 vs full': (h2, r.circuit)})
-    t.to_csv(f, index=False); (r.out/'stability.json').write_text(json.dumps({'circuit': key}))
-    return t
-
 # %% ../nbs/16c_reproduce.ipynb #abf1a8a6
-def calibrate(r: Run) -> dict:
+def calibrate(r: Experiment) -> dict:
     """Seconds per reply (generating at the profile's length and batch, then judging) and per prompt read once (a
     forward pass), measured now on one batch of JBB prompts."""
-    p, bs, T = jbb_prompts(r.profile['batch_size']), r.profile['batch_size'], r.profile['max_new_tokens']
+    p, bs, T = jbb_prompts(r.settings['batch_size']), r.settings['batch_size'], r.settings['max_new_tokens']
     t0 = time.perf_counter(); replies = generate(r.model, r.tok, p, max_new_tokens=T, batch_size=bs, progress=False)
     default_judge()._reader()                                   # loaded and checked before the clock starts
     t1 = time.perf_counter(); default_judge().scores(p, replies)
@@ -96,7 +50,7 @@ def calibrate(r: Run) -> dict:
     return dict(reply_s=(t1 - t0) / len(p), judge_s=(t2 - t1) / len(p), forward_s=(t3 - t2) / len(p), prompts=len(p))
 
 # %% ../nbs/16c_reproduce.ipynb #0b014db1
-def plan(r: Run, stages: list[Stage], cal: dict|None=None) -> pd.DataFrame:
+def plan(r: Experiment, stages: list[Stage], cal: dict|None=None) -> pd.DataFrame:
     """Per stage: conditions, prompts, rows it needs that no earlier stage makes, how many of those are still to do, and
     the estimated seconds (from `calibrate`)."""
     seen, rows = set(), []
@@ -133,45 +87,6 @@ def _dur(s: float) -> str:
     if s != s: return '?'
     return f"{s:.0f} s" if s < 90 else f"{s/60:.0f} min" if s < 5400 else f"{s/3600:.1f} h"
 
-# %% ../nbs/16c_reproduce.ipynb #dda72f59
-def discover_base(r: Run) -> Circuit:
-    "The base model's own 0.1% circuit (the same prompts and rules), kept in r.extra['base_circuit']."
-    if 'base_circuit' not in r.extra:
-        pos, neg = load_discovery()
-        r.extra['base_circuit'] = find_circuit(*r.base, pos, neg, frac=r.profile['frac'],
-                                               batch_size=r.profile['batch_size'], progress=False)
-        r.extra['base_circuit'].save(r.out/'base_circuit.pt')
-    return r.extra['base_circuit']
-
-# %% ../nbs/16c_reproduce.ipynb #abeaf699
-def run_stage(r: Run, stage: Stage, progress: bool=True) -> int:
-    "Run one stage's missing rows (resumable: rows already in its file are kept); returns how many were made."
-    import warnings
-    if stage.name in ('discovery', 'localization'): return 0
-    if stage.name == 'stability': run_stability(r); return 0
-    if stage.needs_base: discover_base(r)
-    conds, prompts, f = stage_conditions(r, stage), stage_prompts(r, stage), stage_file(r, stage)
-    keys = stage_keys(r, stage)
-    model, tok = r.base if stage.needs_base else (r.model, r.tok)
-    need, made = len(prompts) * len(conds), 0
-    moved = set_aside(f, conds)
-    if moved:
-        warnings.warn(f"{f.name}: rows of {moved} were made with another circuit or contrast under the same label "
-                      f"(another machine's float rounding picks other neurons at a cut-off): moved to "
-                      f"{f.name}.superseded, made again")
-    left = need - done_rows(f, {c.id for c in conds}, keys)
-    bs, T = r.profile['batch_size'], r.profile['max_new_tokens']
-    with tqdm(total=left, desc=stage.name, disable=not progress or not left, unit='reply') as bar, \
-         warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='circuit was found on other weights')    # the base stage, on purpose
-        for c in conds:
-            before = done_rows(f, {c.id}, keys)
-            if before == len(prompts): continue
-            if stage.dataset == 'mmlu': mmlu_eval(model, tok, prompts, [c], batch_size=bs, out=f, progress=progress)
-            else: evaluate(model, tok, prompts, [c], max_new_tokens=T, batch_size=bs, out=f, progress=progress)
-            bar.update(len(prompts) - before); made += len(prompts) - before
-    return made
-
 # %% ../nbs/16c_reproduce.ipynb #faff891c
 def resolve_profile(profile: str|dict) -> tuple[dict, str]:
     "(settings, name) of a profile given by name, or of a dict with every key of PROFILES['quick'] (named 'custom')."
@@ -186,9 +101,9 @@ def resolve_profile(profile: str|dict) -> tuple[dict, str]:
 def reproduce(model, tok, out: str|Path, profile: str|dict='quick', # 'quick' (minutes, a smoke run), 'paper', or a dict
               stages: str|list[str]|None=None, # stage names (default: all; 'base' only with a base model)
               base: tuple|None=None, # (model, tokenizer) of the matching base model
-              model_name: str|None=None, progress: bool=True, log: Callable=print) -> Run:
+              model_name: str|None=None, progress: bool=True, log: Callable=print) -> Experiment:
     """The paper's protocol: discovery, then each stage's missing rows, with a measured plan and ETA first; a rerun
-    resumes. Returns the `Run` that `build_report` reads."""
+    resumes. Returns the `Experiment` that `build_report` reads."""
     prof, profile = resolve_profile(profile)
     sel = select_stages(stages, base is not None)
     out = Path(out)
@@ -199,7 +114,7 @@ def reproduce(model, tok, out: str|Path, profile: str|dict='quick', # 'quick' (m
                              settings={k: list(v) if isinstance(v, tuple) else v for k, v in prof.items()
                                        if k != 'batch_size' or model.dtype != torch.float32},
                              base=fp(base[0]) if base else None), 'reproduce.json', added=('base',))
-    r = Run(model, tok, prof, out, base)
+    r = Experiment(model, tok, prof, out, base, stages=sel[1:])           # discovery is done here, first
     r.extra.update(profile_name=profile, model_name=model_name or getattr(model, 'name_or_path', None),
                    stages=[s.name for s in sel])
     t0 = time.time()
@@ -212,11 +127,8 @@ def reproduce(model, tok, out: str|Path, profile: str|dict='quick', # 'quick' (m
     cal = calibrate(r) if p.todo.sum() or ('stability' in p.stage.values and not stability_kept(r)) else None
     p = plan(r, sel, cal); r.extra['plan'] = p
     log(format_plan(p, cal))
-    for s in sel[1:]:
-        t0 = time.time()
-        try: made = run_stage(r, s, progress)
-        except KeyboardInterrupt:
-            _log_time(r, s.name, t0, finished=False); log(f"stopped in stage {s.name}: run the same command to resume")
-            raise
-        _log_time(r, s.name, t0, rows=made, finished=True)
+    def timed(s, seconds, made, finished):
+        _log_time(r, s.name, time.time() - seconds, **(dict(rows=made) if finished else {}), finished=finished)
+        if not finished: log(f"stopped in stage {s.name}: run the same command to resume")
+    run(r, progress, on_stage=timed)
     return r

@@ -13,8 +13,8 @@ from .circuit import Circuit
 from .deltas import ResidualContrast
 from .conditions import Condition
 from .stats import summarize
-from .runner import evaluate
-from .mmlu import mmlu_eval, mmlu_accuracy
+from .experiment import Experiment, Stage, run
+from .mmlu import mmlu_accuracy
 from .defaults import MAX_NEW_TOKENS
 
 # %% auto #0
@@ -41,11 +41,14 @@ def alpha_sweep(model, tok, prompts: list[str], arms: dict[str, Callable],
             if a == 0: continue
             c = dataclasses.replace(make(a), label=f'{name} α={a:g}'); conds.append(c); where[c.label] = (name,
                     float(a))
-    out = Path(out_dir) if out_dir is not None else None
-    gen = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress,
-                   out=out/'sweep_replies.jsonl' if out else None)
-    mm = mmlu_eval(model, tok, mmlu, conds, batch_size=batch_size, progress=progress, out=out/'sweep_mmlu.jsonl'
-                   if out else None) if mmlu is not None else None
+    stages = [Stage('sweep', 'every arm at every α', 'prompts', lambda e: conds, prompts=lambda e: prompts,
+                    file='sweep_replies.jsonl')]
+    if mmlu is not None: stages.append(Stage('sweep mmlu', 'MMLU at every point', 'mmlu', lambda e: conds,
+                                             prompts=lambda e: mmlu, file='sweep_mmlu.jsonl'))
+    e = Experiment(model, tok, dict(batch_size=batch_size, max_new_tokens=max_new_tokens),
+                   Path(out_dir) if out_dir is not None else None, stages=stages)
+    res = run(e, progress)                                      # the one runner (resumable with out_dir)
+    gen, mm = res['sweep'], res.get('sweep mmlu')
     def expand(df):   # the shared α = 0 rows appear under every method
         if df is None: return None
         parts = [df[df.condition == 'α=0'].assign(method=name, alpha=0.0) for name in arms] if 0 in alphas else []

@@ -14,7 +14,7 @@ from .measures import Measure, get_measure
 from .circuit import find_circuit
 from .deltas import residual_contrast
 from .conditions import Condition, standard_conditions
-from .runner import evaluate
+from .experiment import Experiment, Stage, run
 from .stats import summarize, compare
 from .defaults import MAX_NEW_TOKENS, RUN_BATCH
 
@@ -95,17 +95,16 @@ def run_behaviour(model, tok, b: Behaviour, frac: float=0.001, out: str|Path|Non
     circ, con = find_circuit(model, tok, b.positive, b.negative, frac=frac, universal=universal, batch_size=batch_size,
                              return_contrast=True, progress=False)
     rc = residual_contrast(model, tok, b.positive, b.negative, batch_size=batch_size, progress=False)
-    t1, parts, made = time.time(), [], 0
-    for direction, conds in behaviour_conditions(circ, con, rc, seed).items():
-        prompts = b.heldout_positive if direction == 'ablate' else b.heldout_negative
-        f = None if out is None else Path(out)/f'{b.name}_{direction}.jsonl'
-        if f is not None: f.parent.mkdir(parents=True, exist_ok=True)
-        before = len(f.read_text().splitlines()) if f is not None and f.exists() else 0
-        df = evaluate(model, tok, prompts, conds, max_new_tokens=max_new_tokens, batch_size=batch_size, measures=[b.m],
-                      refusal='keyword', out=f, progress=progress)
-        parts.append(df.assign(direction=direction))
-        made += (len(f.read_text().splitlines()) - before - (before == 0)) if f is not None else len(df)
-    df = pd.concat(parts, ignore_index=True); df.attrs['measures'] = parts[0].attrs['measures']
+    t1, conds = time.time(), behaviour_conditions(circ, con, rc, seed)
+    sets = dict(ablate=b.heldout_positive, induce=b.heldout_negative)
+    stages = [Stage(d, f"{b.name}: held-out {'positive' if d == 'ablate' else 'negative'} prompts", d,
+                    lambda e, d=d: conds[d], prompts=lambda e, d=d: sets[d], file=f'{b.name}_{d}.jsonl',
+                    measures=(b.m,), refusal='keyword') for d in sets]
+    e = Experiment(model, tok, dict(batch_size=batch_size, max_new_tokens=max_new_tokens),
+                   None if out is None else Path(out), circuit=circ, contrast=con, rc=rc, stages=stages)
+    res = run(e, progress)                                     # the one runner: both directions, resumable with `out`
+    parts, made = [res[d].assign(direction=d) for d in sets], sum(res[d].attrs['made'] for d in sets)
+    df = pd.concat(parts, ignore_index=True); df.attrs['measures'] = res['ablate'].attrs['measures']
     facts = dict(behaviour=b.name, measure=b.m.name, kind=b.m.kind, neurons=len(circ),
                  last_quarter=circ.share_last(0.25),
                  discovery_s=round(t1 - t0, 1), evaluation_s=round(time.time() - t1, 1), generated=made)

@@ -71,12 +71,10 @@ def test_layer_test_reads_imports_inside_functions(tmp_path):
 # The longest run of exported cells with no example or test between them, per notebook, as of issue 38 (2026-12-06); a notebook not
 # listed may have at most 4. A run may shrink, never grow: each exported symbol should be followed by its example (fastcore's rhythm).
 EXPORT_RUNS = {'00_data.ipynb': 7, '00b_locks.ipynb': 5, '01_models.ipynb': 11, '03_prompts.ipynb': 9,
-               '04_hooks.ipynb': 8, '05_decoding.ipynb': 9, '05a_capture.ipynb': 12, '07a_circuit.ipynb': 18,
-               '08_interventions.ipynb': 8, '09a_measures.ipynb': 5, '10_stats.ipynb': 5, '11_judges.ipynb': 9,
-               '11a_probe.ipynb': 8, '12_runner.ipynb': 9, '13_mmlu.ipynb': 5, '14_ablation.ipynb': 6,
-               '15_strength.ipynb': 5, '16_overlap.ipynb': 5, '16c_reproduce.ipynb': 6, '16d_findings.ipynb': 5,
-               '16e_claims.ipynb': 6, '16f_report.ipynb': 6, '17_explorer.ipynb': 12, '17a_commands.ipynb': 13,
-               '18_cli.ipynb': 11}
+               '04_hooks.ipynb': 8, '05_decoding.ipynb': 9, '05a_capture.ipynb': 12, '08_interventions.ipynb': 8,
+               '09a_measures.ipynb': 5, '11_judges.ipynb': 9, '11a_probe.ipynb': 8, '12_runner.ipynb': 9,
+               '14_ablation.ipynb': 6, '15_strength.ipynb': 5, '16_overlap.ipynb': 5, '16e_claims.ipynb': 6,
+               '16f_report.ipynb': 6, '17_explorer.ipynb': 12, '18_cli.ipynb': 11}
 
 
 def export_runs(nb: Path) -> int:

@@ -134,8 +134,34 @@ def test_cli_bad_stage_fails_before_a_model_loads():
 
 def test_other_settings_are_refused(tmp_path):
     from cna_nb.testing import tiny_model, CharTok
-    from cna_nb.reproduce import check_settings
+    from cna_nb.store import check_settings
     check_settings(tmp_path, dict(model='abc', profile='quick'))
     check_settings(tmp_path, dict(model='abc', profile='quick'))       # the same settings: resumed
     with pytest.raises(ValueError, match=r"another experiment \(settings \{'profile': \('quick', 'paper'\)\}.*pass another --out"):
         check_settings(tmp_path, dict(model='abc', profile='paper'))
+
+
+def test_cna_run_and_the_core_stage_make_the_same_rows(tmp_path):
+    """One runner: `refusal_experiment` (behind `cna run`) and `reproduce --stages core` with the same sizes make the same rows
+    (condition id, prompt, reply, verdicts) for the four conditions they share; the core stage adds directional ablation."""
+    import json
+    from cna_nb.testing import tiny_model, CharTok
+    from cna_nb.protocol import PROFILES
+    from cna_nb.reproduce import reproduce
+    from cna_nb.ablation import refusal_experiment
+    from cna_nb.data import load_discovery, jbb_prompts
+    big = dict(intermediate_size=256, num_hidden_layers=4)
+    tiny = dict(PROFILES['quick'], frac=0.01, jbb=5, max_new_tokens=5, batch_size=4)
+    tm, tok = tiny_model(**big), CharTok()         # float32: the tiny model is exact, whatever `auto` means here
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        reproduce(tm, tok, tmp_path/'rep', tiny, stages='core', progress=False, log=lambda s: None)
+        refusal_experiment(tm, tok, *load_discovery(), jbb_prompts(5), frac=0.01, max_new_tokens=5, batch_size=4,
+                           out_dir=tmp_path/'run', progress=False)
+    def rows(f):
+        return {(r['condition_id'], r['prompt_id']): {k: v for k, v in r.items() if k != 'run'}
+                for r in map(json.loads, f.read_text().splitlines()[1:])}
+    run, core = rows(tmp_path/'run/replies.jsonl'), rows(tmp_path/'rep/jbb.jsonl')
+    assert len(run) == 4 * 5 and len(core) == 5 * 5 and set(run) < set(core)
+    assert all(run[k] == core[k] for k in run)
+    assert {r['condition'] for r in run.values()} == {'baseline', 'CNA m=0', 'random m=0', 'CAA α=1'}

@@ -18,7 +18,7 @@ MODULES = {
     'foundations': ['data', 'defaults', 'locks', 'models', 'fingerprint', 'testing', 'prompts', 'moe'],
     'core': ['hooks', 'decoding', 'capture', 'deltas', 'universal', 'circuit', 'interventions', 'conditions'],
     'evaluation': ['scoring', 'measures', 'stats', 'judges', 'probe', 'store', 'runner', 'mmlu'],
-    'experiments': ['ablation', 'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings', 'claims', 'report'],
+    'experiments': ['experiment', 'ablation', 'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings', 'claims', 'report'],
     'interfaces': ['explorer', 'commands', 'cli', 'all'],
 }
 
