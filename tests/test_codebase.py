@@ -68,9 +68,9 @@ def test_layer_test_reads_imports_inside_functions(tmp_path):
     assert _layers().imports(f) == [('report', 3, True), ('cli', 4, True)]
 
 
-# The longest run of exported cells with no example or test between them, per notebook, as of issue 38 (2026-12-06); a notebook not
-# listed may have at most 4. A run may shrink, never grow: each exported symbol should be followed by its example (fastcore's rhythm).
-EXPORT_RUNS = {'05_decoding.ipynb': 9, '05a_capture.ipynb': 12, '11_judges.ipynb': 9, '17_explorer.ipynb': 11}
+# Notebooks allowed a longer run of exported cells with no example or test between them while they are rewritten (name: run); every
+# other notebook has at most 4. Empty since issue 38: each exported symbol is followed by its example (fastcore's rhythm).
+EXPORT_RUNS = {}
 
 
 def only_imports(text: str) -> bool:
