@@ -4,7 +4,7 @@
 
 # %% ../nbs/16b_protocol.ipynb #0be1f2b5
 from __future__ import annotations
-import json
+import functools, json
 from pathlib import Path
 from typing import Callable
 import pandas as pd
@@ -32,15 +32,19 @@ PROFILES = {
 }
 
 # %% ../nbs/16b_protocol.ipynb #457f75e5
-def heldout_harmful(n: int|None=None, threshold: float=0.75) -> list[str]:
-    """HarmBench requests that discovery never saw: none a near duplicate (difflib ratio ≥ `threshold`) of a discovery
-    prompt or a JBB goal, in file order."""
+@functools.lru_cache(maxsize=None)
+def _heldout(n: int|None, threshold: float) -> tuple[str, ...]:
     seen = load_discovery()[0] + jbb_prompts()
     out = []
     for p in load_harmbench():
         if max_similarity(p, seen) < threshold: out.append(p)
         if n is not None and len(out) == n: break
-    return out
+    return tuple(out)
+
+def heldout_harmful(n: int|None=None, threshold: float=0.75) -> list[str]:
+    """HarmBench requests that discovery never saw: none a near duplicate (difflib ratio ≥ `threshold`) of a discovery
+    prompt or a JBB goal, in file order (computed once per session: the shipped files do not change)."""
+    return list(_heldout(n, threshold))
 
 # %% ../nbs/16b_protocol.ipynb #99aba1e4
 def prompt_set(dataset: str) -> Callable:
