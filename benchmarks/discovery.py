@@ -20,7 +20,7 @@ import torch
 
 def naive_discovery(model, tok, pos, neg, k):
     "The reference pattern: per-prompt forward with per-prompt hooks, keep whole tensors, δ and top-k neuron by neuron in Python."
-    from cna_nb.hooks import out_projs
+    from cna_nb.architectures import out_projs
     from cna_nb.prompts import format_prompts
     def acts_of(prompts):
         rows = []

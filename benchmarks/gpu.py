@@ -75,7 +75,7 @@ def top_set(delta: torch.Tensor, k: int) -> set:
 
 def run_model(name, a, device, dtype, tok, pos, neg, rows, eq_rows):
     from cna_nb.capture import capture, PerPrompt, MeanStats
-    from cna_nb.hooks import neuron_shape
+    from cna_nb.architectures import neuron_shape
     from cna_nb.decoding import generate
     from cna_nb.interventions import steer
     from cna_nb.circuit import Circuit

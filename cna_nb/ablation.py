@@ -6,7 +6,7 @@
 from __future__ import annotations
 import contextlib, json, os, time
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 import matplotlib.pyplot as plt
 from .locks import file_lock
 from .prompts import PromptFormat
@@ -16,15 +16,14 @@ from .deltas import Contrast, residual_contrast
 from .circuit import find_circuit
 from .conditions import Condition, standard_conditions
 from .stats import summarize
-from .measures import Measure, measure_kind
+from .plots import plot_conditions, plot_sweep
 from .runner import evaluate
 from .store import check_settings
-from .experiment import Experiment, Stage, run
+from .experiment import Experiment, Settings, Stage, run
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC
 
 # %% auto #0
-__all__ = ['multiplier_sweep', 'sparsity_sweep', 'metric_specs', 'plot_conditions', 'plot_sweep', 'save_experiment',
-           'refusal_experiment']
+__all__ = ['multiplier_sweep', 'sparsity_sweep', 'save_experiment', 'refusal_experiment']
 
 # %% ../nbs/14_ablation.ipynb #2f520e62
 def multiplier_sweep(model, tok, circuit: Circuit, prompts: list[str], ms=(0, 0.25, 0.5, 0.75, 1, 2),
@@ -44,72 +43,6 @@ def sparsity_sweep(model, tok, con: Contrast, prompts: list[str], fractions=(0.0
     frac = {c.label: f for f, c in conds.items()}
     return df.assign(fraction=df.condition.map(frac), n_neurons=df.condition.map({c.label: c.n_neurons
             for c in conds.values()}))
-
-# %% ../nbs/14_ablation.ipynb #1ba1333a
-_METRICS = [('refusal', 'refusal rate'), ('quality', 'quality (1 − rep. 4-grams)')]
-
-def metric_specs(metrics, summary: pd.DataFrame|None=None) -> list[tuple[str, str]]:
-    """(summary column, axis label) pairs from (column, label) pairs, measure names or `Measure`s (a name's kind:
-    shipped,
-    or binary where `summary` holds its event count `<name>_k`).
-    >>> metric_specs(['code', ('refusal', 'refusal rate')])
-    [('code', 'code (rate)'), ('refusal', 'refusal rate')]
-    """
-    out = []
-    for m in ([metrics] if isinstance(metrics, (str, Measure)) else metrics):
-        if isinstance(m, tuple): out.append(m); continue
-        name = m.name if isinstance(m, Measure) else m
-        kind = (m.kind if isinstance(m, Measure) else
-                'binary' if summary is not None and f'{name}_k' in summary else measure_kind(name))
-        out.append((name, f"{name} ({'rate' if kind == 'binary' else 'mean'})"))
-    return out
-
-# %% ../nbs/14_ablation.ipynb #83caea36
-def _unit_ylim(summary: pd.DataFrame, y: str) -> dict:
-    "A 0–1 axis for rates and other measures inside [0, 1]; the data's own range otherwise (sentiment, readability)."
-    v = summary[[y, y + '_lo', y + '_hi']].to_numpy(dtype=float)
-    if np.isnan(v).all(): return dict(ylim=(-0.03, 1.03))
-    return dict(ylim=(-0.03, 1.03)) if np.nanmin(v) >= 0 and np.nanmax(v) <= 1 else {}
-
-def _yerr(t: pd.DataFrame, y: str) -> list:
-    "Error-bar lengths below and above each point (never negative)."
-    return [(t[y] - t[y + '_lo']).clip(lower=0), (t[y + '_hi'] - t[y]).clip(lower=0)]
-
-def plot_conditions(summary: pd.DataFrame, title: str='',
-                    metrics=_METRICS, # summary columns as (column, label) pairs, or measure names / `Measure`s
-                   ):
-    """Any measures of a `summarize` table per condition (points with 95% intervals), one panel each: refusal and
-    quality by default."""
-    metrics = metric_specs(metrics, summary)
-    fig, axs = plt.subplots(1, len(metrics), figsize=(7, 3), dpi=90, squeeze=False)
-    x, names = range(len(summary)), [str(c).replace(', ', '\n') for c in summary.condition]
-    # many labels: one line each, steeper, so they never touch
-    many = len(names) > 5
-    if many: names = [str(c) for c in summary.condition]
-    for ax, (y, lab) in zip(axs[0], metrics):
-        ax.errorbar(x, summary[y], yerr=_yerr(summary, y), fmt='o', capsize=4)
-        tilt = len(names) > 3 or max(map(len, names)) > 10            # long or many labels lean, so they never touch
-        ax.set_xticks(list(x), names, rotation=(40 if many else 25) if tilt else 0, ha='right' if tilt else 'center',
-                      rotation_mode='anchor', fontsize=7 if many else 8)
-        ax.set(ylabel=lab, xlim=(-0.5, len(summary)-0.5), xlabel='condition', **_unit_ylim(summary, y))
-    fig.suptitle(title, fontsize=10); fig.tight_layout()
-    return fig
-
-# %% ../nbs/14_ablation.ipynb #8ebd20fc
-def plot_sweep(summary: pd.DataFrame, x: str='m', hue: str|None=None, title: str='', xlabel: str|None=None,
-               metrics=_METRICS):
-    """Measures (refusal and quality by default; with 95% intervals) against the swept quantity `x`, one line per `hue`
-    group."""
-    metrics = metric_specs(metrics, summary)
-    fig, axs = plt.subplots(1, len(metrics), figsize=(7, 2.8), dpi=90, squeeze=False)
-    for ax, (y, lab) in zip(axs[0], metrics):
-        for name, g in (summary.groupby(hue, sort=False) if hue else [(None, summary)]):
-            g = g.sort_values(x)
-            ax.errorbar(g[x], g[y], yerr=_yerr(g, y), marker='o', capsize=3, label=name)
-        ax.set(xlabel=xlabel or x, ylabel=lab, **_unit_ylim(summary, y))
-    if hue: axs[0][0].legend(fontsize=8)
-    fig.suptitle(title, fontsize=10); fig.tight_layout()
-    return fig
 
 # %% ../nbs/14_ablation.ipynb #fb2079d6
 def save_experiment(out: Path, conds: list[Condition], df: pd.DataFrame, summ: pd.DataFrame, timings: dict):
@@ -152,8 +85,8 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
         conds = standard_conditions(circ, con.exclude, rc, m, seed, caa_alpha, dirablate=False)
         core = Stage('core', "baseline, CNA at m, its random twin (and CAA) on the prompts given", 'prompts',
                      lambda e: conds, prompts=lambda e: prompts, file='replies.jsonl')
-        e = Experiment(model, tok, dict(batch_size=batch_size, max_new_tokens=max_new_tokens), out, circuit=circ,
-                       contrast=con, rc=rc, stages=[core], fmt=fmt)
+        e = Experiment(model, tok, Settings(frac=frac, batch_size=batch_size, max_new_tokens=max_new_tokens), out,
+                       circuit=circ, contrast=con, rc=rc, stages=[core], fmt=fmt)
         t0 = time.time(); df = run(e, progress, fresh)['core']        # the one runner: resumable, in replies.jsonl
         t['evaluation_s'] = time.time() - t0
         summ = summarize(df).assign(neurons=[c.n_neurons for c in conds], max_new_tokens=max_new_tokens)

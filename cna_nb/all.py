@@ -11,7 +11,7 @@ from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC, RUN_DEFAULTS
 from .data import load_discovery, jbb_prompts, mtbench_prompts
 from .models import load_model
 from .prompts import PromptFormat, read_prompts
-from .hooks import neuron_shape
+from .architectures import neuron_shape
 from .decoding import generate
 from .capture import capture
 from .deltas import contrast, residual_contrast
@@ -29,8 +29,10 @@ from .probe import ProbeJudge, default_judge
 from .store import ResultsFile
 from .runner import evaluate
 from .mmlu import mmlu_eval, mmlu_accuracy
-# experiments: the paper's experiments, the protocol and its report, their plots; the explorer
-from .ablation import refusal_experiment, plot_conditions, plot_sweep
+from .plots import plot_conditions, plot_sweep
+# experiments: an experiment as data and its runner, the paper's experiments, the protocol and its report; the explorer
+from .experiment import Experiment, Settings, Stage, run
+from .ablation import refusal_experiment
 from .strength import standard_arms, alpha_sweep, sweep_summary, plot_alpha_sweep
 from .overlap import compare_models, plot_localization
 from .zoo import load_behaviour, run_behaviour

@@ -15,7 +15,8 @@ from .locks import file_lock
 from .prompts import (PromptFormat, as_format, token_ids, input_device, longest_first, pad_id, check_tokens,
                             check_counts)
 from .moe import moe_neurons
-from .hooks import is_hooked, hooks_on, get_arch, out_projs, decoder_layers, neuron_layout
+from .architectures import get_arch, out_projs, decoder_layers, neuron_layout
+from .hooks import is_hooked, hooks_on
 from .decoding import Prefix, cache_kw
 
 # %% auto #0

@@ -13,7 +13,7 @@ from fastcore.basics import patch
 from .fingerprint import model_fingerprint, fingerprint_once
 from .prompts import PromptFormat, as_format
 from .moe import MoELayout
-from .hooks import neuron_shape, neuron_layout
+from .architectures import neuron_shape, neuron_layout
 from .deltas import Contrast, contrast, select_top
 from .universal import find_universal
 from .defaults import CIRCUIT_FRAC

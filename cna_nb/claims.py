@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import numpy as np, pandas as pd, torch
 from .experiment import Experiment
-from .protocol import core_conditions
+from .protocol import core_conditions, base_conditions
 from .deltas import select_top
 from .circuit import Circuit
 
@@ -163,7 +163,7 @@ def claim_layers(r: Experiment, an: dict, reps: int=1000) -> dict:
 
 
 # %% ../nbs/16e_claims.ipynb #e104a56e
-def base_claims(an: dict) -> list[dict]:
+def base_claims(r: Experiment, an: dict) -> list[dict]:
     "The base-model claims: similar neurons (overlap above its null model), and steering changes content, not refusal."
     C1 = "A base model holds similar neurons (overlap with the instruct circuit above chance)"
     C2 = "Steering the base model (its circuit, m = 0) changes content, not refusal (refusal within ±10 points)"
@@ -174,7 +174,7 @@ def base_claims(an: dict) -> list[dict]:
                  test="null model: random circuits with the same per-layer counts",
                  rule="holds if the overlap is above the null's 97.5th percentile, does not hold otherwise",
                  verdict='holds' if b.intersection > b.null_hi else 'does not hold')
-    c = 'CNA m=0 (base circuit)'
+    c = next(x.label for x in base_conditions(r) if x.kind == 'cna' and x.m == 0 and x.target.key == r.base_circuit.key)
     t = _row(an, 'base', 'comparisons', a=c, b='baseline', metric='refused')
     if t is None: return [one, _claim(C2, 'base')]
     ch, lo = b[f'changed: {c}'], b[f'changed_lo: {c}']
@@ -194,4 +194,4 @@ CLAIMS = [claim_cut, claim_twin, claim_quality, claim_mmlu, claim_caa, claim_lay
 
 def paper_claims(r: Experiment, an: dict) -> pd.DataFrame:
     "The paper's claims, each with the measured figure, its 95% interval and test, and a verdict by `interval_verdict`."
-    return pd.DataFrame([f(r, an) for f in CLAIMS] + base_claims(an))
+    return pd.DataFrame([f(r, an) for f in CLAIMS] + base_claims(r, an))

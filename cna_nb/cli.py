@@ -7,11 +7,12 @@ from __future__ import annotations
 import argparse, sys, warnings
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC, RUN_BATCH, RUN_DEFAULTS
 from .commands import check_args, cmd_prepare, cmd_run, cmd_discover, cmd_steer, cmd_eval, cmd_compare, cmd_reproduce
-from .protocol import STAGE_NAMES
+from .experiment import Settings, describe_setting
+from .protocol import STAGE_NAMES, PROFILES
 from .locks import LockedError
 
 # %% auto #0
-__all__ = ['EPILOG', 'COMMANDS', 'build_parser', 'main']
+__all__ = ['EPILOG', 'COMMANDS', 'settings_help', 'build_parser', 'main']
 
 # %% ../nbs/18_cli.ipynb #b08470c4
 EPILOG = """examples:
@@ -46,7 +47,7 @@ def _common(p: argparse.ArgumentParser, batch: int|None=16):
                    'embedded qwen2.5-coder-0.5b-instruct)')
     p.add_argument('--device-map', default=None, help='accelerate device map for large models, e.g. auto')
     _dtype(p)
-    if batch: p.add_argument('--batch-size', type=int, default=batch, help='prompts per forward pass')
+    if batch: p.add_argument('--batch-size', type=int, default=batch, help=describe_setting('batch_size'))
 
 # %% ../nbs/18_cli.ipynb #d7714ff9
 def _add_run(sub):
@@ -54,11 +55,11 @@ def _add_run(sub):
                        'JBB harmful', formatter_class=_FMT)
     _common(r, batch=RUN_BATCH)
     r.add_argument('--limit', type=int, default=RUN_DEFAULTS['limit'], help='number of JBB prompts (category-balanced)')
-    r.add_argument('--max-new-tokens', type=int, default=RUN_DEFAULTS['max_new_tokens'], help='tokens generated per '
-                   'reply')
+    r.add_argument('--max-new-tokens', type=int, default=RUN_DEFAULTS['max_new_tokens'],
+                   help=describe_setting('max_new_tokens'))
     r.add_argument('--full', action='store_true', help="the paper's size: all 100 JBB prompts, 150 tokens")
-    r.add_argument('--frac', type=float, default=RUN_DEFAULTS['frac'], help='circuit size as a share of all MLP '
-                   'neurons (0.001 = 0.1%%)')
+    r.add_argument('--frac', type=float, default=RUN_DEFAULTS['frac'],
+                   help=describe_setting('frac').replace('%', '%%'))
     r.add_argument('--m', type=float, default=RUN_DEFAULTS['m'], help='multiplier for the circuit (0 = ablate)')
     r.add_argument('--caa-alpha', type=float, default=RUN_DEFAULTS['caa_alpha'], help='strength of the CAA row (shared '
                    'α scale; 1 = maximum); negative = no CAA row')
@@ -158,14 +159,27 @@ def _add_compare(sub):
                    'steering.csv)')
 
 # %% ../nbs/18_cli.ipynb #1e1ee73c
+def settings_help() -> str:
+    "The settings a profile fixes, each with its description and the two profiles' values (`cna reproduce --help`)."
+    val = lambda v: ','.join(f'{x:g}' for x in v) if isinstance(v, tuple) else 'none' if v is None else f'{v:g}'
+    rows = [f"  {n:<15}{val(getattr(PROFILES['quick'], n)):<13}{val(getattr(PROFILES['paper'], n)):<25}"
+            f"{describe_setting(n)}" for n in Settings.__dataclass_fields__]
+    return '\n'.join([f"settings (--set KEY=VALUE; a list is comma-separated):\n  {'':<15}{'quick':<13}{'paper':<25}"]
+                     + rows)
+
+class _SettingsHelp(_FMT, argparse.RawDescriptionHelpFormatter): "Option defaults, and the settings table as written."
+
 def _add_reproduce(sub):
     r = sub.add_parser('reproduce', help="the paper's whole protocol on one model: a plan with an ETA, resumable "
-                       "stages, one report (report.html, .md, .json)", formatter_class=_FMT)
+                       "stages, one report (report.html, .md, .json)", formatter_class=_SettingsHelp,
+                       epilog=settings_help())
     _common(r, batch=None)
     r.add_argument('--base', default=None, help='the matching base model (registry name, HF id or folder): adds the '
                    'base-vs-instruct stage')
     r.add_argument('--profile', default='quick', choices=['quick', 'paper'], help="quick: every stage at smoke-test "
                    "sizes (minutes); paper: the paper's sizes")
+    r.add_argument('--set', nargs='+', default=None, metavar='KEY=VALUE', help="change settings of the profile, "
+                   "e.g. --set jbb=50 max_new_tokens=64 (the run is then named 'custom'; settings below)")
     r.add_argument('--stages', default=None, help=f"comma-separated stages (default: all): {','.join(STAGE_NAMES)}")
     r.add_argument('--out', default='cna_reproduce', help='output folder: one JSONL file per prompt set, the '
                    'circuits, timings.jsonl and the report; a rerun resumes')

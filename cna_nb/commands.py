@@ -22,8 +22,9 @@ from .conditions import Condition, parse_spec, parse_condition
 from .runner import evaluate
 from .deltas import residual_contrast
 from .overlap import compare_models
-from .hooks import neuron_shape
-from .protocol import select_stages
+from .architectures import neuron_shape
+from .protocol import select_stages, PROFILES
+from .experiment import parse_settings
 from .reproduce import reproduce
 from .report import write_report
 
@@ -229,7 +230,8 @@ def cmd_compare(a):
 # %% ../nbs/17a_commands.ipynb #a0a52627
 def cmd_reproduce(a):
     "`cna reproduce`: load the model (and base), run the protocol with its plan, write the report, print the claims."
-    select_stages(a.stages, a.base is not None)                # a bad stage name fails before any model loads
+    select_stages(a.stages, a.base is not None)          # a bad stage name or setting fails before any model loads
+    profile = parse_settings(a.set, PROFILES[a.profile]) if getattr(a, 'set', None) else a.profile
     t0 = time.time(); model, tok = load_model(a.model, dtype=a.dtype, device_map=a.device_map)
     dt = str(model.dtype).replace('torch.', '')
     print(f"model {a.model or DEFAULT_MODEL} ({dt}) loaded in {time.time()-t0:.0f}s", file=sys.stderr, flush=True)
@@ -237,7 +239,7 @@ def cmd_reproduce(a):
     if base and neuron_shape(base[0]) != neuron_shape(model):
         raise ValueError(f"--base {a.base!r} has {neuron_shape(base[0])} (layers, neurons), the model "
                          f"{neuron_shape(model)}: give the base model of the same architecture and size")
-    r = reproduce(model, tok, a.out, a.profile, a.stages, base, model_name=a.model or DEFAULT_MODEL)
+    r = reproduce(model, tok, a.out, profile, a.stages, base, model_name=a.model or DEFAULT_MODEL)
     rep = write_report(r)
     print("\nthe paper's claims:")
     for c in rep['claims']: print(f"  {c['verdict']:<18} {c['claim']}\n  {'':<18} {c['measured']}")

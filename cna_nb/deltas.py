@@ -10,7 +10,7 @@ import pandas as pd, torch
 from .fingerprint import model_fingerprint, fingerprint_once
 from .prompts import PromptFormat, as_format
 from .capture import capture, MeanStats
-from .hooks import neuron_layout
+from .architectures import neuron_layout
 from .defaults import CIRCUIT_FRAC
 
 # %% auto #0

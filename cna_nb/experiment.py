@@ -4,20 +4,93 @@
 
 # %% ../nbs/13a_experiment.ipynb #1f9bc07a
 from __future__ import annotations
-import time, warnings
+import dataclasses, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import pandas as pd
 from tqdm.auto import tqdm
+from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC
 from .prompts import PromptFormat
 from .store import prompt_hash, done_rows, set_aside, move_aside
 from .runner import evaluate
 from .mmlu import mmlu_eval, mmlu_texts
 
 # %% auto #0
-__all__ = ['Stage', 'Experiment', 'stage_conditions', 'stage_prompts', 'stage_keys', 'stage_file', 'stage_rows', 'run_stage',
-           'run']
+__all__ = ['Settings', 'describe_setting', 'parse_settings', 'settings_table', 'Stage', 'Experiment', 'stage_conditions',
+           'stage_prompts', 'stage_keys', 'stage_file', 'stage_rows', 'run_stage', 'run']
+
+# %% ../nbs/13a_experiment.ipynb #4e11bf7d
+def _setting(default, help: str): return field(default=default, metadata={'help': help})
+
+@dataclass(frozen=True)
+class Settings:
+    "Sizes and generation settings of an experiment, each field described (defaults: the paper's sizes)."
+    frac: float = _setting(CIRCUIT_FRAC, "circuit size as a share of all MLP neurons (0.001 = the paper's 0.1%)")
+    jbb: int = _setting(100, "JBB harmful requests (category-balanced)")
+    mtbench: int = _setting(80, "benign MT-Bench questions (over-refusal)")
+    heldout: int = _setting(100, "HarmBench requests that discovery never saw (generalisation)")
+    mmlu_per_topic: int = _setting(10, "MMLU questions per topic")
+    max_new_tokens: int = _setting(MAX_NEW_TOKENS, "tokens generated per reply (greedy)")
+    batch_size: int = _setting(16, "prompts per forward pass (float32 replies do not depend on it, bfloat16 ones may)")
+    ms: tuple = _setting((0.5, 2), "multipliers m of the multiplier stage, beside 0 and 1")
+    fracs: tuple = _setting((0.0005, 0.0025, 0.005, 0.01), "circuit sizes of the sparsity stage, beside the 0.1%")
+    k: int|None = _setting(1600, "also a circuit of exactly k neurons in the sparsity stage (None: none)")
+    alphas: tuple = _setting((0.25, 0.5, 0.75), "strengths α of CAA and directional ablation below 1 (strength stage)")
+    base_prompts: int = _setting(100, "JBB requests the base model is steered on (base stage)")
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, list): object.__setattr__(self, f.name, v := tuple(v))    # from JSON
+            if f.name == 'frac' or f.name == 'fracs':
+                bad = [x for x in (v if isinstance(v, tuple) else (v,)) if not 0 < x < 1]
+                if bad: raise ValueError(f"setting {f.name}={v!r}: a share of all MLP neurons lies in (0, 1), "
+                                         "e.g. 0.001")
+            elif isinstance(v, int) and not isinstance(v, bool) and v < 1:
+                raise ValueError(f"setting {f.name}={v!r}: it counts prompts, tokens or neurons, so give 1 or more")
+
+    def replace(self, **changes) -> Settings:
+        "A copy with some fields changed (a name that is not a field is refused)."
+        names = [f.name for f in dataclasses.fields(self)]
+        bad = sorted(set(changes) - set(names))
+        if bad: raise ValueError(f"unknown setting(s) {bad}: choose from {', '.join(names)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        "The fields as JSON values (tuples as lists), as `settings.json` and the report keep them."
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+# %% ../nbs/13a_experiment.ipynb #89dc159f
+def describe_setting(name: str) -> str:
+    "A field's description, as `--help` and `settings_table` show it."
+    return Settings.__dataclass_fields__[name].metadata['help']
+
+def parse_settings(items: list[str], base: Settings|None=None) -> Settings:
+    "`base` (default: `Settings()`) with `KEY=VALUE` strings applied, each value read as its field's type."
+    base, out = base or Settings(), {}
+    for it in items:
+        key, eq, val = it.partition('=')
+        if not eq: raise ValueError(f"setting {it!r}: write KEY=VALUE, e.g. jbb=50")
+        default = Settings.__dataclass_fields__.get(key)
+        try:
+            d = getattr(base, key) if default else None
+            if val.lower() == 'none' and key == 'k': out[key] = None
+            elif isinstance(d, tuple): out[key] = tuple(float(x) for x in val.split(',') if x.strip())
+            elif key in ('frac',): out[key] = float(val)
+            else: out[key] = int(val) if default else val
+        except ValueError:
+            what = 'numbers separated by commas' if isinstance(d, tuple) else 'a number'
+            raise ValueError(f"setting {it!r}: {key} takes {what}") from None
+    return base.replace(**out)
+
+# %% ../nbs/13a_experiment.ipynb #e9bee451
+def settings_table(**named: Settings) -> pd.DataFrame:
+    "Each field's value in each named `Settings` (default: `Settings()`), and its description."
+    named = named or {'default': Settings()}
+    rows = [{'setting': f.name, **{n: getattr(s, f.name) for n, s in named.items()}, 'description': f.metadata['help']}
+            for f in dataclasses.fields(Settings)]
+    return pd.DataFrame(rows).set_index('setting')
 
 # %% ../nbs/13a_experiment.ipynb #c9ac0a05
 @dataclass
@@ -34,6 +107,9 @@ class Stage:
     file: str|None = None              # results file in Experiment.out; default `<dataset>.jsonl`, shared
     measures: tuple = ()               # more measures per reply (names or `Measure`s)
     refusal: str = 'probe'             # the primary refusal verdict: 'probe' or 'keyword'
+    analyse: Callable|None = None      # (Experiment, rows, summary) -> dict(tables=, figure=): the stage's analysis
+    vs_baseline: bool = True           # findings compare each condition with the baseline (and each CNA with its twin)
+    reads: Callable|None = None        # Experiment -> prompts a computation still has to read (the plan's estimate)
 
 # %% ../nbs/13a_experiment.ipynb #5cbfe3fe
 @dataclass
@@ -41,7 +117,7 @@ class Experiment:
     "The model, its settings, what discovery found and the stages: everything `run` needs, in one value."
     model: object
     tok: object
-    settings: dict                    # sizes and generation settings: batch_size and max_new_tokens at least
+    settings: Settings = field(default_factory=Settings)   # sizes and generation settings
     out: Path|None = None             # folder of the results files (None: rows are kept in memory only)
     base: tuple|None = None           # (model, tokenizer) of the base model, when one is given
     circuit: object = None            # the discovered Circuit
@@ -49,7 +125,10 @@ class Experiment:
     rc: object = None                 # the ResidualContrast (CAA, directional ablation)
     stages: list = field(default_factory=list)
     fmt: PromptFormat|None = None     # how prompts are formatted (None: the model's chat template)
-    extra: dict = field(default_factory=dict)
+    base_circuit: object = None       # the base model's own circuit (made by the base stage's `prepare`)
+    name: str|None = None             # the profile's name ('quick', 'paper', 'custom'), for the report
+    model_name: str|None = None       # the model as the user named it, for the report
+    plan: object = None               # the plan `cna reproduce` printed (a DataFrame), for the report
 
 # %% ../nbs/13a_experiment.ipynb #8a668d9b
 def stage_conditions(e: Experiment, stage: Stage) -> list:
@@ -80,9 +159,9 @@ def stage_file(e: Experiment, stage: Stage) -> Path|None:
 def _evaluate(e: Experiment, stage: Stage, conds: list, progress: bool=False) -> pd.DataFrame:
     "The runner on a stage's conditions: `mmlu_eval` for MMLU, else `evaluate` with the stage's measures and verdict."
     model, tok = e.base if stage.needs_base else (e.model, e.tok)
-    bs, f, p = e.settings['batch_size'], stage_file(e, stage), stage_prompts(e, stage)
+    bs, f, p = e.settings.batch_size, stage_file(e, stage), stage_prompts(e, stage)
     if stage.dataset == 'mmlu': return mmlu_eval(model, tok, p, conds, batch_size=bs, out=f, progress=progress)
-    return evaluate(model, tok, p, conds, max_new_tokens=e.settings['max_new_tokens'], batch_size=bs, fmt=e.fmt,
+    return evaluate(model, tok, p, conds, max_new_tokens=e.settings.max_new_tokens, batch_size=bs, fmt=e.fmt,
                     refusal=stage.refusal, measures=list(stage.measures) or None, out=f, progress=progress)
 
 # %% ../nbs/13a_experiment.ipynb #951238ae

@@ -7,18 +7,13 @@ from __future__ import annotations
 import io
 import pandas as pd
 import matplotlib.pyplot as plt
-from matplotlib.ticker import NullFormatter
 from .experiment import Experiment, Stage, stage_file, stage_conditions, stage_keys, stage_rows
 from .store import done_rows
-from .protocol import stability_kept, run_stability
-from .mmlu import mmlu_accuracy
-from .stats import summarize, compare, wilson_ci
-from .overlap import localization, overlap, null_overlap, plot_localization
-from .ablation import plot_conditions, plot_sweep
-from .protocol import circuit_key
+from .stats import summarize, compare
+from .plots import plot_conditions
 
 # %% auto #0
-__all__ = ['twins', 'circuit_findings', 'analyse_stage', 'base_tables']
+__all__ = ['twins', 'analyse_stage']
 
 # %% ../nbs/16d_findings.ipynb #32aaaf67
 def _png(fig) -> bytes:
@@ -58,96 +53,31 @@ def _samples(df: pd.DataFrame, k: int=2) -> pd.DataFrame:
     return pd.DataFrame({'condition': s.condition, 'prompt': s.prompt.str.slice(0, 90),
                          'reply': s.reply.str.slice(0, 300), 'verdict': s.verdict, 'keyword': s.keyword_verdict})
 
-# %% ../nbs/16d_findings.ipynb #4388affe
-def _sparsity_figure(s: pd.DataFrame, base_rate: float):
-    fig, ax = plt.subplots(figsize=(6, 3), dpi=90)
-    for kind, mk in (('cna', 'o-'), ('random', 's--')):
-        g = s[s.kind == kind].sort_values('neurons')
-        err = [(g.refusal - g.refusal_lo).clip(lower=0), (g.refusal_hi - g.refusal).clip(lower=0)]
-        ax.errorbar(g.neurons, g.refusal, yerr=err, fmt=mk, capsize=3,
-                    label='CNA m=0' if kind == 'cna' else 'random twin m=0')
-    ax.axhline(base_rate, color='grey', ls=':', label='baseline'); ax.set_xscale('log')
-    n = sorted(set(s.neurons)); ax.set_xticks(n, [f'{x:,}' for x in n], fontsize=7)    # each circuit size, named
-    ax.xaxis.set_minor_formatter(NullFormatter())                 # 2×10², 3×10², … would crowd them
-    ax.set(xlabel='neurons ablated (log scale)', ylabel='refusal rate', ylim=(-0.03, 1.03)); ax.legend(fontsize=8)
-    fig.tight_layout(); return fig
-
-def _stability_figure(t: pd.DataFrame):
-    fig, ax = plt.subplots(figsize=(6, 2.6), dpi=90)
-    ax.barh(t.pair, t.intersection, label='shared neurons')
-    ax.scatter(t.null_hi, t.pair, color='k', marker='|', s=200, label='random circuits, 97.5th percentile')
-    ax.set(xlabel='neurons shared'); ax.legend(fontsize=7, loc='lower right', framealpha=1); fig.tight_layout()
-    return fig
-
-# %% ../nbs/16d_findings.ipynb #c15954f5
-def circuit_findings(r: Experiment, stage: Stage, out: dict) -> dict:
-    "The stages without replies: the circuit itself, where it sits, and its split-half stability."
-    c = r.circuit
-    if stage.name == 'discovery':
-        out['tables']['circuit'] = pd.DataFrame([dict(neurons=len(c), layers=c.shape[0], width=c.shape[1],
-            share=len(c) / (c.shape[0] * c.shape[1]), positive_delta=int((c.deltas > 0).sum()),
-            universal_excluded=int(c.meta.get('universal_n', 0)), circuit_id=circuit_key(c))])
-        return out
-    if stage.name == 'localization':
-        out['tables']['shares'] = localization(c).to_frame().T
-        fig, ax = plt.subplots(figsize=(6, 2.8), dpi=90); plot_localization({'circuit': c}, ax=ax)
-        ax.get_legend().remove(); ax.set_xlabel('layer'); fig.tight_layout()    # one circuit: no legend to read
-        out['figure'] = _png(fig); return out
-    if stage.name == 'stability':
-        if not stability_kept(r): return dict(out, status='not run')           # never computed here
-        t = run_stability(r); out['tables']['overlaps'] = t; out['figure'] = _png(_stability_figure(t)); return out
-    return out
-
 # %% ../nbs/16d_findings.ipynb #feded40a
-_VS_BASELINE = {'core', 'multiplier', 'overrefusal', 'strength', 'generalisation', 'base'}
-
 def analyse_stage(r: Experiment, stage: Stage) -> dict:
-    """One stage's tables, figure (PNG bytes) and sample replies from its stored rows; status 'not finished' if some
-    are missing, 'not run' if all are."""
+    """One stage's tables, figure (PNG bytes) and sample replies from its stored rows, with the stage's own analysis;
+    status 'not finished' if some rows are missing, 'not run' if all are."""
     out = dict(tables={}, figure=None, samples=None, rows=None, status='done')
-    if stage.dataset is None: return circuit_findings(r, stage, out)
+    if stage.dataset is None:                                    # a computation: its analysis is all there is
+        a = stage.analyse(r) if stage.analyse else {}
+        fig = a.get('figure')
+        return dict(out, tables=a.get('tables', {}), figure=None if fig is None else _png(fig),
+                    status=a.get('status', 'done'))
     df = stage_rows(r, stage)
     if df is None:                                               # some rows missing: none at all is a stage never run
         started = done_rows(stage_file(r, stage), {c.id for c in stage_conditions(r, stage)}, stage_keys(r, stage))
         return dict(out, status='not finished' if started else 'not run')
-    conds = stage_conditions(r, stage)
-    if stage.dataset == 'mmlu':
-        df, cna = df.assign(correct=df.pred == df.answer), next(c.label for c in conds if c.kind == 'cna')
-        acc = mmlu_accuracy(df).rename(columns={'acc_lo': 'accuracy_lo', 'acc_hi': 'accuracy_hi'})
-        out['tables'].update(accuracy=acc, vs_baseline=compare(df, cna, metrics=('correct',)))
-        out['figure'] = _png(plot_conditions(acc, metrics=(('accuracy', 'MMLU accuracy'),)))
-        return out
-    s = _summary(df, conds); out['tables']['summary'] = s; out['samples'] = _samples(df)
-    pairs = [(x, 'baseline') for x in s.condition if stage.name in _VS_BASELINE]
-    pairs += [(x, t) for x, t in twins(conds).items() if stage.name != 'base' and x in set(s.condition)]
-    out['tables']['comparisons'] = _vs(df, pairs)
-    if stage.name == 'sparsity':
-        out['figure'] = _png(_sparsity_figure(s[s.kind != 'baseline'], float(s.refusal[s.kind == 'baseline'].iloc[0])))
-    elif stage.name == 'multiplier': out['figure'] = _png(plot_sweep(s[s.kind.isin(['baseline', 'cna'])], x='m'))
-    elif stage.name == 'strength':                                # the baseline is α = 0 of both lines
-        b = s[s.kind == 'baseline']
-        sw = pd.concat([b.assign(kind='caa'), b.assign(kind='dirablate'), s[s.kind.isin(['caa', 'dirablate'])]])
-        sw = sw.assign(alpha=sw.alpha.fillna(0.0), kind=sw.kind.map({'caa': 'CAA', 'dirablate': 'directional ablation'}))
-        fig = plot_sweep(sw, x='alpha', hue='kind', xlabel='strength α'); q = fig.axes[-1]   # quality: where 0.97 is seen
-        q.set_ylim(min(0.8, float(sw.quality.min()) - 0.02), 1.01); q.axhline(0.97, color='grey', ls=':', lw=1)
-        out['figure'] = _png(fig)
-    else:
+    conds, s = stage_conditions(r, stage), None
+    if 'reply' in df.columns:                                    # replies (not MMLU's answer letters)
+        s = _summary(df, conds); out['tables']['summary'] = s; out['samples'] = _samples(df); out['rows'] = df
+        pairs = [(x, 'baseline') for x in s.condition if stage.vs_baseline]
+        pairs += [(x, t) for x, t in twins(conds).items() if x in set(s.condition)]
+        out['tables']['comparisons'] = _vs(df, pairs)
+    a = stage.analyse(r, df, s) if stage.analyse else {}
+    out['tables'].update(a.get('tables', {}))
+    fig = a.get('figure')
+    if fig is None and s is not None:
         fig = plot_conditions(s)
         if len(s) > 5: fig.set_size_inches(8, 4.4); fig.tight_layout()      # many slanted labels need the height
-        out['figure'] = _png(fig)
-    if stage.name == 'base': out['tables']['base'] = base_tables(r, df)
-    out['rows'] = df
+    out['figure'] = None if fig is None else _png(fig)
     return out
-
-# %% ../nbs/16d_findings.ipynb #9199f6c4
-def base_tables(r: Experiment, df: pd.DataFrame) -> pd.DataFrame:
-    """The base model's circuit against the instruct one (overlap, its null model, where each sits) and how often
-    steering the base changed its reply."""
-    b, i = r.extra['base_circuit'], r.circuit
-    ov = {**overlap(b, i), **{f'null_{k}': v for k, v in null_overlap(b, i).items() if k != 'observed'}}
-    w = df.pivot_table(index='prompt_id', columns='condition', values='reply', aggfunc='first')
-    ch = {}
-    for c in [x for x in w.columns if x != 'baseline']:
-        k = int((w[c] != w['baseline']).sum()); lo, hi = wilson_ci(k, len(w))
-        ch.update({f'changed: {c}': k / len(w), f'changed_lo: {c}': lo, f'changed_hi: {c}': hi})
-    return pd.DataFrame([dict(**ov, base_last10=b.share_last(0.1), instruct_last10=i.share_last(0.1), n=len(w), **ch)])

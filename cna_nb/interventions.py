@@ -7,7 +7,8 @@ from __future__ import annotations
 import contextlib, math
 import torch
 from .moe import part, expert_acts, down_columns
-from .hooks import hooks_on, out_projs, decoder_layers, neuron_shape, neuron_layout, get_arch
+from .architectures import out_projs, decoder_layers, neuron_shape, neuron_layout, get_arch
+from .hooks import hooks_on
 from .deltas import ResidualContrast
 
 # %% auto #0

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt, seaborn as sns
 from .data import LOCKPICK_PROMPT, jbb_prompts, load_discovery
-from .hooks import neuron_shape
+from .architectures import neuron_shape
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC
 from .circuit import Circuit, find_circuit
 from .conditions import Condition
-from .experiment import Experiment, Stage, run
+from .experiment import Experiment, Settings, Stage, run
 from .models import load_model
 
 # %% auto #0
@@ -139,7 +139,7 @@ def steering_table(models: dict, # name -> (model, tokenizer)
     parts = []
     for name, (model, tok) in models.items():                 # one in-memory experiment per model
         circuit.check_shape(neuron_shape(model))
-        e = Experiment(model, tok, dict(batch_size=batch_size, max_new_tokens=max_new_tokens), stages=[steer])
+        e = Experiment(model, tok, Settings(batch_size=batch_size, max_new_tokens=max_new_tokens), stages=[steer])
         df = run(e, progress=False)['steer']
         parts.append(df.assign(model=name, m=df.condition.map({c.label: c.m for c in conds})))
     return pd.concat(parts, ignore_index=True)

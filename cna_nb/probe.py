@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .data import asset_path, sha256_file
 from .fingerprint import model_fingerprint
-from .hooks import decoder_layers
+from .architectures import decoder_layers
 from .capture import PerPrompt, run_capture
 from .models import load_model, EMBEDDED
 from . import __version__

@@ -8,27 +8,32 @@ import functools, json
 from pathlib import Path
 from typing import Callable
 import pandas as pd
+import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 from .data import load_discovery, jbb_prompts, mtbench_prompts, load_harmbench, max_similarity, load_mmlu
 from .circuit import find_circuit, Circuit
 from .deltas import residual_contrast
 from .conditions import Condition, standard_conditions
-from .overlap import split_half_circuits, stability_table
-from .experiment import Experiment, Stage
+from .stats import compare, wilson_ci
+from .mmlu import mmlu_accuracy
+from .overlap import split_half_circuits, stability_table, localization, overlap, null_overlap, plot_localization
+from .experiment import Experiment, Stage, Settings
+from .plots import plot_conditions, plot_sweep
 
 # %% auto #0
 __all__ = ['PROFILES', 'STAGES', 'STAGE_NAMES', 'heldout_harmful', 'prompt_set', 'circuit_key', 'discover', 'stability_kept',
            'run_stability', 'discover_base', 'core_conditions', 'multiplier_conditions', 'sparsity_conditions',
            'sign_conditions', 'strength_conditions', 'overrefusal_conditions', 'generalisation_conditions',
-           'base_conditions', 'select_stages']
+           'base_conditions', 'discovery_analysis', 'localization_analysis', 'stability_analysis', 'mmlu_analysis',
+           'sparsity_analysis', 'multiplier_analysis', 'strength_analysis', 'base_analysis', 'select_stages']
 
 # %% ../nbs/16b_protocol.ipynb #64d033d7
 PROFILES = {
     # minutes on a CPU: a smoke run of every stage, at sizes no claim should rest on
-    'quick': dict(frac=0.001, jbb=16, mtbench=8, heldout=16, mmlu_per_topic=1, max_new_tokens=32, batch_size=16,
-                  ms=(0.5, 2), fracs=(0.0005, 0.005), k=None, alphas=(0.5,), base_prompts=8),
-    # the paper's sizes (100 JBB prompts, 48 new tokens: the README's runs)
-    'paper': dict(frac=0.001, jbb=100, mtbench=80, heldout=100, mmlu_per_topic=10, max_new_tokens=48, batch_size=64,
-                  ms=(0.5, 2), fracs=(0.0005, 0.0025, 0.005, 0.01), k=1600, alphas=(0.25, 0.5, 0.75), base_prompts=100),
+    'quick': Settings(jbb=16, mtbench=8, heldout=16, mmlu_per_topic=1, max_new_tokens=32, batch_size=16,
+                      fracs=(0.0005, 0.005), k=None, alphas=(0.5,), base_prompts=8),
+    # the paper's sizes (100 JBB prompts, 48 new tokens: the README's runs), at batch 64
+    'paper': Settings(batch_size=64),
 }
 
 # %% ../nbs/16b_protocol.ipynb #457f75e5
@@ -51,11 +56,11 @@ def prompt_set(dataset: str) -> Callable:
     "A stage's prompts: the named set ('jbb', 'base_jbb', 'mtbench', 'heldout', 'mmlu') at the experiment's sizes."
     def prompts(e: Experiment):
         s = e.settings
-        if dataset in ('jbb', 'base_jbb'): return jbb_prompts(s['jbb'] if dataset == 'jbb' else s['base_prompts'])
-        if dataset == 'mtbench': return mtbench_prompts()[:s['mtbench']]
-        if dataset == 'heldout': return heldout_harmful(s['heldout'])
+        if dataset in ('jbb', 'base_jbb'): return jbb_prompts(s.jbb if dataset == 'jbb' else s.base_prompts)
+        if dataset == 'mtbench': return mtbench_prompts()[:s.mtbench]
+        if dataset == 'heldout': return heldout_harmful(s.heldout)
         if dataset == 'mmlu':
-            q = load_mmlu(); return q.groupby('topic', sort=False).head(s['mmlu_per_topic']).reset_index(drop=True)
+            q = load_mmlu(); return q.groupby('topic', sort=False).head(s.mmlu_per_topic).reset_index(drop=True)
         raise ValueError(f"unknown dataset {dataset!r}: one of jbb, base_jbb, mtbench, heldout, mmlu")
     return prompts
 
@@ -69,8 +74,8 @@ def discover(r: Experiment, progress: bool=False) -> Experiment:
     """The circuit at the profile's share (universal neurons excluded), its full contrast and the residual contrast,
     on the shipped 100 + 100 discovery prompts (the capture cache makes a rerun cheap)."""
     pos, neg = load_discovery()
-    bs = r.settings['batch_size']
-    r.circuit, r.contrast = find_circuit(r.model, r.tok, pos, neg, frac=r.settings['frac'], batch_size=bs,
+    bs = r.settings.batch_size
+    r.circuit, r.contrast = find_circuit(r.model, r.tok, pos, neg, frac=r.settings.frac, batch_size=bs,
                                          return_contrast=True, progress=progress)
     r.rc = residual_contrast(r.model, r.tok, pos, neg, batch_size=bs, progress=progress)
     r.circuit.save(r.out/'circuit.pt')
@@ -88,7 +93,7 @@ def run_stability(r: Experiment) -> pd.DataFrame:
     f, key = r.out/'stability.csv', circuit_key(r.circuit)
     if stability_kept(r): return pd.read_csv(f)
     pos, neg = load_discovery()
-    h1, h2 = split_half_circuits(r.model, r.tok, pos, neg, k=len(r.circuit), batch_size=r.settings['batch_size'],
+    h1, h2 = split_half_circuits(r.model, r.tok, pos, neg, k=len(r.circuit), batch_size=r.settings.batch_size,
                                  progress=False)
     t = stability_table({'half 1 vs half 2': (h1, h2), 'half 1 vs full': (h1, r.circuit),
                          'half 2 vs full': (h2, r.circuit)})
@@ -97,13 +102,13 @@ def run_stability(r: Experiment) -> pd.DataFrame:
 
 # %% ../nbs/16b_protocol.ipynb #dda72f59
 def discover_base(r: Experiment) -> Circuit:
-    "The base model's own 0.1% circuit (the same prompts and rules), kept in r.extra['base_circuit']."
-    if 'base_circuit' not in r.extra:
+    "The base model's own 0.1% circuit (the same prompts and rules), kept in r.base_circuit and base_circuit.pt."
+    if r.base_circuit is None:
         pos, neg = load_discovery()
-        r.extra['base_circuit'] = find_circuit(*r.base, pos, neg, frac=r.settings['frac'],
-                                               batch_size=r.settings['batch_size'], progress=False)
-        r.extra['base_circuit'].save(r.out/'base_circuit.pt')
-    return r.extra['base_circuit']
+        r.base_circuit = find_circuit(*r.base, pos, neg, frac=r.settings.frac,
+                                      batch_size=r.settings.batch_size, progress=False)
+        r.base_circuit.save(r.out/'base_circuit.pt')
+    return r.base_circuit
 
 # %% ../nbs/16b_protocol.ipynb #29b0b703
 def _twin(r: Experiment, c: Circuit, label: str, **kw) -> Condition:
@@ -118,14 +123,14 @@ def core_conditions(r: Experiment) -> list[Condition]:
 # %% ../nbs/16b_protocol.ipynb #6953573c
 def multiplier_conditions(r: Experiment) -> list[Condition]:
     "CNA at every multiplier of the profile, beside m = 0 and the baseline (m = 1)."
-    return core_conditions(r)[:2] + [Condition.cna(r.circuit, m=m) for m in r.settings['ms']]
+    return core_conditions(r)[:2] + [Condition.cna(r.circuit, m=m) for m in r.settings.ms]
 
 def sparsity_conditions(r: Experiment) -> list[Condition]:
     "Zero-ablation of the top 0.05–1% (and the reference code's k = 1600), each beside its random twin."
     out = core_conditions(r)[:3]
-    for f in r.settings['fracs'] + ((None,) if r.settings['k'] else ()):
-        c = r.contrast.circuit(f) if f else r.contrast.circuit(k=r.settings['k'])
-        name = f'{100*f:g}%' if f else f"k={r.settings['k']}"
+    for f in r.settings.fracs + ((None,) if r.settings.k else ()):
+        c = r.contrast.circuit(f) if f else r.contrast.circuit(k=r.settings.k)
+        name = f'{100*f:g}%' if f else f"k={r.settings.k}"
         out += [Condition.cna(c, m=0, label=f'CNA m=0, {name}'), _twin(r, c, f'random m=0, {name}')]
     return out
 
@@ -142,7 +147,7 @@ def sign_conditions(r: Experiment) -> list[Condition]:
 # %% ../nbs/16b_protocol.ipynb #6a71f84d
 def strength_conditions(r: Experiment) -> list[Condition]:
     "CAA and directional ablation at each strength α of the profile and at α = 1, beside CNA m = 0."
-    a = tuple(r.settings['alphas']) + (1,)
+    a = r.settings.alphas + (1,)
     return (core_conditions(r)[:2] + [Condition.caa(r.rc, alpha=x) for x in a]
             + [Condition.dirablate(r.rc, alpha=x) for x in a])
 
@@ -156,32 +161,113 @@ def generalisation_conditions(r: Experiment) -> list[Condition]:
 
 def base_conditions(r: Experiment) -> list[Condition]:
     "The base model steered with its own circuit (m = 0 and 2) and with the instruct model's circuit (m = 0)."
-    b, i = r.extra['base_circuit'], r.circuit
+    b, i = r.base_circuit, r.circuit
     return [Condition.baseline(), Condition.cna(b, m=0, label='CNA m=0 (base circuit)'),
             Condition.cna(b, m=2, label='CNA m=2 (base circuit)'),
             Condition.cna(i, m=0, label='CNA m=0 (instruct circuit)')]
 
+# %% ../nbs/16b_protocol.ipynb #ae02edfe
+def discovery_analysis(r: Experiment, rows=None, s=None) -> dict:
+    "The circuit in one row: its size, share, sign split, universal neurons left out and id."
+    c = r.circuit
+    return dict(tables=dict(circuit=pd.DataFrame([dict(neurons=len(c), layers=c.shape[0], width=c.shape[1],
+        share=len(c) / (c.shape[0] * c.shape[1]), positive_delta=int((c.deltas > 0).sum()),
+        universal_excluded=int(c.meta.get('universal_n', 0)), circuit_id=circuit_key(c))])))
+
+def localization_analysis(r: Experiment, rows=None, s=None) -> dict:
+    "Where the circuit sits: its share in the last layers, and its neurons per layer."
+    fig, ax = plt.subplots(figsize=(6, 2.8), dpi=90); plot_localization({'circuit': r.circuit}, ax=ax)
+    ax.get_legend().remove(); ax.set_xlabel('layer'); fig.tight_layout()    # one circuit: no legend to read
+    return dict(tables=dict(shares=localization(r.circuit).to_frame().T), figure=fig)
+
+# %% ../nbs/16b_protocol.ipynb #c183896c
+def stability_analysis(r: Experiment, rows=None, s=None) -> dict:
+    "The split-half overlaps kept for this circuit, against their null model; 'not run' if never computed."
+    if not stability_kept(r): return dict(status='not run')
+    t = run_stability(r)
+    fig, ax = plt.subplots(figsize=(6, 2.6), dpi=90)
+    ax.barh(t.pair, t.intersection, label='shared neurons')
+    ax.scatter(t.null_hi, t.pair, color='k', marker='|', s=200, label='random circuits, 97.5th percentile')
+    ax.set(xlabel='neurons shared'); ax.legend(fontsize=7, loc='lower right', framealpha=1); fig.tight_layout()
+    return dict(tables=dict(overlaps=t), figure=fig)
+
+def mmlu_analysis(r: Experiment, rows: pd.DataFrame, s=None) -> dict:
+    "Accuracy per condition, CNA against the baseline (paired), and a figure of the accuracies."
+    df = rows.assign(correct=rows.pred == rows.answer)
+    cna = next(c for c in df.condition.unique() if c != 'baseline')
+    acc = mmlu_accuracy(df).rename(columns={'acc_lo': 'accuracy_lo', 'acc_hi': 'accuracy_hi'})
+    return dict(tables=dict(accuracy=acc, vs_baseline=compare(df, cna, metrics=('correct',))),
+                figure=plot_conditions(acc, metrics=(('accuracy', 'MMLU accuracy'),)))
+
+# %% ../nbs/16b_protocol.ipynb #a0b28577
+def sparsity_analysis(r: Experiment, rows: pd.DataFrame, s: pd.DataFrame) -> dict:
+    "Refusal against the number of neurons ablated (log scale), CNA beside its random twins and the baseline."
+    fig, ax = plt.subplots(figsize=(6, 3), dpi=90)
+    for kind, mk in (('cna', 'o-'), ('random', 's--')):
+        g = s[s.kind == kind].sort_values('neurons')
+        err = [(g.refusal - g.refusal_lo).clip(lower=0), (g.refusal_hi - g.refusal).clip(lower=0)]
+        ax.errorbar(g.neurons, g.refusal, yerr=err, fmt=mk, capsize=3,
+                    label='CNA m=0' if kind == 'cna' else 'random twin m=0')
+    ax.axhline(float(s.refusal[s.kind == 'baseline'].iloc[0]), color='grey', ls=':', label='baseline')
+    n = sorted(set(s.neurons[s.kind != 'baseline'])); ax.set_xscale('log')
+    ax.set_xticks(n, [f'{x:,}' for x in n], fontsize=7)           # each circuit size, named
+    ax.xaxis.set_minor_formatter(NullFormatter())                 # 2×10², 3×10², … would crowd them
+    ax.set(xlabel='neurons ablated (log scale)', ylabel='refusal rate', ylim=(-0.03, 1.03)); ax.legend(fontsize=8)
+    fig.tight_layout(); return dict(figure=fig)
+
+def multiplier_analysis(r: Experiment, rows: pd.DataFrame, s: pd.DataFrame) -> dict:
+    "Refusal and quality against the multiplier m (the baseline is m = 1)."
+    return dict(figure=plot_sweep(s[s.kind.isin(['baseline', 'cna'])], x='m'))
+
+# %% ../nbs/16b_protocol.ipynb #bcde73cf
+def strength_analysis(r: Experiment, rows: pd.DataFrame, s: pd.DataFrame) -> dict:
+    "Refusal and quality against the strength α of CAA and directional ablation (the baseline is α = 0 of both)."
+    b = s[s.kind == 'baseline']
+    sw = pd.concat([b.assign(kind='caa'), b.assign(kind='dirablate'), s[s.kind.isin(['caa', 'dirablate'])]])
+    sw = sw.assign(alpha=sw.alpha.fillna(0.0), kind=sw.kind.map({'caa': 'CAA', 'dirablate': 'directional ablation'}))
+    fig = plot_sweep(sw, x='alpha', hue='kind', xlabel='strength α'); q = fig.axes[-1]    # quality: where 0.97 is seen
+    q.set_ylim(min(0.8, float(sw.quality.min()) - 0.02), 1.01); q.axhline(0.97, color='grey', ls=':', lw=1)
+    return dict(figure=fig)
+
+def base_analysis(r: Experiment, rows: pd.DataFrame, s=None) -> dict:
+    """The base model's circuit against the instruct one (overlap, its null model, where each sits) and how often
+    steering the base changed its reply (Wilson intervals)."""
+    b, i = r.base_circuit, r.circuit
+    ov = {**overlap(b, i), **{f'null_{k}': v for k, v in null_overlap(b, i).items() if k != 'observed'}}
+    w = rows.pivot_table(index='prompt_id', columns='condition', values='reply', aggfunc='first')
+    ch = {}
+    for c in [x for x in w.columns if x != 'baseline']:
+        k = int((w[c] != w['baseline']).sum()); lo, hi = wilson_ci(k, len(w))
+        ch.update({f'changed: {c}': k / len(w), f'changed_lo: {c}': lo, f'changed_hi: {c}': hi})
+    row = dict(**ov, base_last10=b.share_last(0.1), instruct_last10=i.share_last(0.1), n=len(w), **ch)
+    return dict(tables=dict(base=pd.DataFrame([row])))
+
 # %% ../nbs/16b_protocol.ipynb #feb87f13
 STAGES = [
-    Stage('discovery', "The 0.1% circuit by |δ| (universal neurons excluded) and its layers", None),
-    Stage('localization', "Where the circuit sits: its share in the last 10% of layers, layer by layer", None),
+    Stage('discovery', "The 0.1% circuit by |δ| (universal neurons excluded) and its layers", None,
+          analyse=discovery_analysis),
+    Stage('localization', "Where the circuit sits: its share in the last 10% of layers, layer by layer", None,
+          analyse=localization_analysis),
     Stage('stability', "Split-half stability: circuits of the same size from two disjoint halves of the discovery "
-          "prompts", None, compute=run_stability),
+          "prompts", None, compute=run_stability, analyse=stability_analysis,
+          reads=lambda r: 0 if stability_kept(r) else 200),    # two halves of the 100 + 100 discovery prompts
     Stage('core', "Baseline, CNA m = 0, its random twin, CAA α = 1, directional ablation α = 1 on JBB", 'jbb',
           core_conditions),
-    Stage('multiplier', "The multiplier m: ablate (0), dampen, amplify", 'jbb', multiplier_conditions),
+    Stage('multiplier', "The multiplier m: ablate (0), dampen, amplify", 'jbb', multiplier_conditions,
+          analyse=multiplier_analysis),
     Stage('sparsity', "How many neurons: the top 0.05–1% and k = 1600, each beside its random twin", 'jbb',
-          sparsity_conditions),
-    Stage('sign', "Sign halves and mean-patching, each beside its random twin", 'jbb', sign_conditions),
+          sparsity_conditions, analyse=sparsity_analysis, vs_baseline=False),
+    Stage('sign', "Sign halves and mean-patching, each beside its random twin", 'jbb', sign_conditions,
+          vs_baseline=False),
     Stage('overrefusal', "Benign MT-Bench questions: does steering add refusals?", 'mtbench', overrefusal_conditions),
     Stage('mmlu', "MMLU accuracy (answer letter's log-probability) under the baseline and CNA m = 0", 'mmlu',
-          lambda r: core_conditions(r)[:2]),
+          lambda r: core_conditions(r)[:2], analyse=mmlu_analysis),
     Stage('strength', "CAA and directional ablation at lower strengths: refusal against quality", 'jbb',
-          strength_conditions),
+          strength_conditions, analyse=strength_analysis),
     Stage('generalisation', "The JBB-found circuit on HarmBench requests discovery never saw", 'heldout',
           generalisation_conditions),
     Stage('base', "Base model: its own circuit against the instruct one (overlap, null model), and steering it",
-          'base_jbb', base_conditions, needs_base=True, prepare=discover_base),
+          'base_jbb', base_conditions, needs_base=True, prepare=discover_base, analyse=base_analysis),
 ]
 for s in STAGES: s.prompts = prompt_set(s.dataset) if s.dataset else None
 STAGE_NAMES = [s.name for s in STAGES]

@@ -50,14 +50,13 @@ def provenance(r: Experiment) -> dict:
     wall = t.groupby('stage', sort=False).seconds.sum().round(1).to_dict() if len(t) else {}
     ran_on = sorted(set(t.machine.dropna())) if 'machine' in t else []
     m = r.model
-    return dict(model=r.extra.get('model_name') or getattr(m, 'name_or_path', None), fingerprint=model_fingerprint(m),
+    return dict(model=r.model_name or getattr(m, 'name_or_path', None), fingerprint=model_fingerprint(m),
                 base=None if not r.base else dict(name=getattr(r.base[0], 'name_or_path', None),
                                                   fingerprint=model_fingerprint(r.base[0])),
                 dtype=str(m.dtype).replace('torch.', ''), device=str(getattr(m, 'device', 'cpu')), machine=machine(),
                 # every machine a stage of this folder ran on (rows resumed from older files carry none)
                 stages_ran_on=ran_on,
-                profile=r.extra.get('profile_name'), settings={k: list(v) if isinstance(v, tuple) else v
-                                                             for k, v in r.settings.items()},
+                profile=r.name, settings=r.settings.to_dict(),
                 cna_nb=cna_nb.__version__, git_commit=_git_commit(), torch=torch.__version__,
                 transformers=transformers.__version__, judge=default_judge().id,
                 prompt_sets={k: dict(n=len(v), sha256=_sha(v)) for k, v in sets.items()},

@@ -13,8 +13,8 @@ from .data import jbb_prompts
 from .store import done_rows, check_settings
 from .fingerprint import model_fingerprint
 from .decoding import generate
-from .experiment import Experiment, Stage, stage_conditions, stage_keys, stage_file, run
-from .protocol import PROFILES, select_stages, discover, discover_base, stability_kept
+from .experiment import Experiment, Stage, Settings, stage_conditions, stage_keys, stage_file, run
+from .protocol import PROFILES, select_stages, discover, discover_base
 from .probe import default_judge
 
 # %% auto #0
@@ -41,7 +41,7 @@ def _log_time(r: Experiment, stage: str, t0: float, **kw):
 def calibrate(r: Experiment) -> dict:
     """Seconds per reply (generating at the profile's length and batch, then judging) and per prompt read once (a
     forward pass), measured now on one batch of JBB prompts."""
-    p, bs, T = jbb_prompts(r.settings['batch_size']), r.settings['batch_size'], r.settings['max_new_tokens']
+    p, bs, T = jbb_prompts(r.settings.batch_size), r.settings.batch_size, r.settings.max_new_tokens
     t0 = time.perf_counter(); replies = generate(r.model, r.tok, p, max_new_tokens=T, batch_size=bs, progress=False)
     default_judge()._reader()                                   # loaded and checked before the clock starts
     t1 = time.perf_counter(); default_judge().scores(p, replies)
@@ -51,15 +51,15 @@ def calibrate(r: Experiment) -> dict:
 
 # %% ../nbs/16c_reproduce.ipynb #0b014db1
 def plan(r: Experiment, stages: list[Stage], cal: dict|None=None) -> pd.DataFrame:
-    """Per stage: conditions, prompts, rows it needs that no earlier stage makes, how many of those are still to do, and
-    the estimated seconds (from `calibrate`)."""
+    """Per stage: conditions, prompts, rows it needs that no earlier stage makes, how many of those are still to do (a
+    computation: the prompts it still reads), and the estimated seconds (from `calibrate`)."""
     seen, rows = set(), []
     per = lambda k: (cal or {}).get(k, float('nan'))
     for s in stages:
-        if s.dataset is None:
-            # two halves of 100 + 100 prompts, unless kept for this circuit
-            est = 200 * per('forward_s') if s.name == 'stability' and not stability_kept(r) else 0.0
-            rows.append(dict(stage=s.name, dataset='', conditions=0, prompts=0, rows=0, todo=0, est_s=est)); continue
+        if s.dataset is None:                      # a computation: the prompts it still has to read, if it says
+            n = s.reads(r) if s.reads else 0
+            rows.append(dict(stage=s.name, dataset='', conditions=0, prompts=0, rows=0, todo=0, reads=n,
+                             est_s=n * per('forward_s') if n else 0.0)); continue
         conds = [c for c in stage_conditions(r, s) if (s.dataset, c.id) not in seen]
         seen |= {(s.dataset, c.id) for c in conds}
         keys = stage_keys(r, s); n = len(keys); need = n * len(conds)
@@ -67,7 +67,7 @@ def plan(r: Experiment, stages: list[Stage], cal: dict|None=None) -> pd.DataFram
         cost = 1.5 * per('forward_s') if s.dataset == 'mmlu' else per('reply_s') + per('judge_s')
         est = todo * cost if todo else 0.0
         rows.append(dict(stage=s.name, dataset=s.dataset, conditions=len(conds), prompts=n, rows=need, todo=todo,
-                         est_s=est))
+                         reads=0, est_s=est))
     return pd.DataFrame(rows)
 
 # %% ../nbs/16c_reproduce.ipynb #b82c9242
@@ -88,17 +88,17 @@ def _dur(s: float) -> str:
     return f"{s:.0f} s" if s < 90 else f"{s/60:.0f} min" if s < 5400 else f"{s/3600:.1f} h"
 
 # %% ../nbs/16c_reproduce.ipynb #faff891c
-def resolve_profile(profile: str|dict) -> tuple[dict, str]:
-    "(settings, name) of a profile given by name, or of a dict with every key of PROFILES['quick'] (named 'custom')."
-    if isinstance(profile, dict):
-        missing = sorted(set(PROFILES['quick']) - set(profile))
-        if missing: raise ValueError(f"a profile of your own needs every key of PROFILES['quick']; missing {missing}")
-        return profile, 'custom'
+def resolve_profile(profile: str|dict|Settings) -> tuple[Settings, str]:
+    """(settings, name) of a profile given by name, or of `Settings` (or a dict of its fields, the rest the paper's
+    sizes) of your own, named 'custom'."""
+    if isinstance(profile, Settings): return profile, 'custom'
+    if isinstance(profile, dict): return Settings().replace(**profile), 'custom'
     if profile in PROFILES: return PROFILES[profile], profile
-    raise ValueError(f"profile must be one of {sorted(PROFILES)} (or a dict like them), got {profile!r}")
+    raise ValueError(f"profile must be one of {sorted(PROFILES)} (or Settings of your own), got {profile!r}")
 
 # %% ../nbs/16c_reproduce.ipynb #2cd8b211
-def reproduce(model, tok, out: str|Path, profile: str|dict='quick', # 'quick' (minutes, a smoke run), 'paper', or a dict
+def reproduce(model, tok, out: str|Path,
+              profile: str|Settings='quick', # 'quick' (minutes, a smoke run), 'paper' or Settings
               stages: str|list[str]|None=None, # stage names (default: all; 'base' only with a base model)
               base: tuple|None=None, # (model, tokenizer) of the matching base model
               model_name: str|None=None, progress: bool=True, log: Callable=print) -> Experiment:
@@ -111,21 +111,20 @@ def reproduce(model, tok, out: str|Path, profile: str|dict='quick', # 'quick' (m
     check_settings(out, dict(model=fp(model), model_name=model_name or getattr(model, 'name_or_path', None),
                              dtype=str(model.dtype).replace('torch.', ''), profile=profile,
                              # float32 replies are the same at any batch size; bfloat16 ones are not
-                             settings={k: list(v) if isinstance(v, tuple) else v for k, v in prof.items()
+                             settings={k: v for k, v in prof.to_dict().items()
                                        if k != 'batch_size' or model.dtype != torch.float32},
                              base=fp(base[0]) if base else None), 'reproduce.json', added=('base',))
-    r = Experiment(model, tok, prof, out, base, stages=sel[1:])           # discovery is done here, first
-    r.extra.update(profile_name=profile, model_name=model_name or getattr(model, 'name_or_path', None),
-                   stages=[s.name for s in sel])
+    r = Experiment(model, tok, prof, out, base, stages=sel[1:], name=profile,   # discovery is done here, first
+                   model_name=model_name or getattr(model, 'name_or_path', None))
     t0 = time.time()
-    log(f"discovery: the {100*prof['frac']:g}% circuit, the universal neurons and the residual contrast …")
+    log(f"discovery: the {100*prof.frac:g}% circuit, the universal neurons and the residual contrast …")
     discover(r, progress)
     if base: discover_base(r)
     _log_time(r, 'discovery', t0, rows=0)
     log(f"circuit: {len(r.circuit)} neurons of {r.circuit.shape[0]}×{r.circuit.shape[1]} ({time.time() - t0:.0f} s)")
     p = plan(r, sel)
-    cal = calibrate(r) if p.todo.sum() or ('stability' in p.stage.values and not stability_kept(r)) else None
-    p = plan(r, sel, cal); r.extra['plan'] = p
+    cal = calibrate(r) if p.todo.sum() or p.reads.sum() else None
+    p = r.plan = plan(r, sel, cal)
     log(format_plan(p, cal))
     def timed(s, seconds, made, finished):
         _log_time(r, s.name, time.time() - seconds, **(dict(rows=made) if finished else {}), finished=finished)

@@ -125,7 +125,7 @@ def with_verdicts(df: pd.DataFrame, rj: ProbeJudge|None, measures: list[Measure]
 # %% ../nbs/12_runner.ipynb #70687520
 def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
              max_new_tokens: int=MAX_NEW_TOKENS, batch_size: int=8, fmt: PromptFormat|None=None,
-             judge: Callable|None=None, # optional StrongREJECT judge (any callable str -> str): adds sr_* columns
+             strongreject: Callable|None=None, # optional StrongREJECT judge (any callable str -> str): sr_* columns
              refusal='probe',
              # the primary refusal verdict: 'probe' (the shipped probe judge), 'keyword', or a ProbeJudge
              measures=None, # more measures per reply: shipped names ('code', 'french', …) or `Measure`s (09a)
@@ -140,7 +140,7 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
     conditions, fmt, rj, ms = check_conditions(conditions, model), as_format(fmt), refusal_judge(refusal), check_measures(measures)
     if rj is not None: rj._reader()                        # a reader it cannot use fails before any reply is generated
     meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens,
-                judge=judge is not None, fmt=fmt.describe(), version=2)
+                judge=strongreject is not None, fmt=fmt.describe(), version=2)
     seqs = fmt.token_ids(tok, prompts)
     check_tokens(model, seqs, max_new_tokens)                 # every prompt checked before any work (indices as given)
     keys, order = [prompt_hash(p) for p in prompts], longest_first([len(s) for s in seqs])
@@ -152,13 +152,13 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
                      **{m.name: m(prompts[i], r) for m in ms if m.column is None}) for i, r in zip(idx, replies)]
     def judged(rows):                                 # outside the condition: the judges read unsteered
         if rj is not None: probe_rows(rj, rows)
-        if judge is None: return
-        for row, j in zip(rows, judge_replies(judge, [r['prompt'] for r in rows], [r['reply']
+        if strongreject is None: return
+        for row, j in zip(rows, judge_replies(strongreject, [r['prompt'] for r in rows], [r['reply']
                 for r in rows]).to_dict('records')):
             row.update(j)
     with ResultsFile.open(out, meta, fresh) as store:
         check_resumed(store, conditions, keys)
-        run_conditions(model, conditions, order, store, work, judged if (judge or rj) is not None else None,
+        run_conditions(model, conditions, order, store, work, judged if (strongreject or rj) is not None else None,
                        batch_size, progress)
         df = collect(store, conditions, len(prompts))
     return with_verdicts(df, rj, ms)

@@ -13,7 +13,8 @@ from .circuit import Circuit
 from .deltas import ResidualContrast
 from .conditions import Condition
 from .stats import summarize
-from .experiment import Experiment, Stage, run
+from .experiment import Experiment, Settings, Stage, run
+from .plots import plot_sweep, metric_specs
 from .mmlu import mmlu_accuracy
 from .defaults import MAX_NEW_TOKENS
 
@@ -45,7 +46,7 @@ def alpha_sweep(model, tok, prompts: list[str], arms: dict[str, Callable],
                     file='sweep_replies.jsonl')]
     if mmlu is not None: stages.append(Stage('sweep mmlu', 'MMLU at every point', 'mmlu', lambda e: conds,
                                              prompts=lambda e: mmlu, file='sweep_mmlu.jsonl'))
-    e = Experiment(model, tok, dict(batch_size=batch_size, max_new_tokens=max_new_tokens),
+    e = Experiment(model, tok, Settings(batch_size=batch_size, max_new_tokens=max_new_tokens),
                    Path(out_dir) if out_dir is not None else None, stages=stages)
     res = run(e, progress)                                      # the one runner (resumable with out_dir)
     gen, mm = res['sweep'], res.get('sweep mmlu')
@@ -73,16 +74,9 @@ def sweep_summary(gen: pd.DataFrame, mm: pd.DataFrame|None=None) -> pd.DataFrame
 # %% ../nbs/15_strength.ipynb #75fdab22
 def plot_alpha_sweep(summary: pd.DataFrame, metrics=(('refusal', 'refusal rate'), ('quality', 'quality (1 − repeated '
         '4-grams)')), title: str=''):
-    "One panel per metric against α, one line per method, with 95% CI bars."
-    fig, axes = plt.subplots(1, len(metrics), figsize=(7, 3), dpi=80, squeeze=False)
-    for ax, (col, label) in zip(axes[0], metrics):
-        lo, hi = {'refusal': ('refusal_lo', 'refusal_hi'), 'quality': ('quality_lo', 'quality_hi'), 'mmlu': ('mmlu_lo',
-                'mmlu_hi')}[col]
-        for i, (meth, g) in enumerate(summary.groupby('method', sort=False)):
-            g = g.sort_values('alpha')
-            ax.errorbar(g.alpha + (i - 1)*0.01, g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], marker='o', capsize=2,
-                        label=meth)
-        ax.set_xlabel('α (0 = unsteered, 1 = maximum)'); ax.set_ylabel(label); ax.set_ylim(-0.02, 1.02)
-    if col == 'mmlu': ax.axhline(0.25, ls=':', c='grey')
-    axes[0][0].legend(fontsize=8); fig.suptitle(title, fontsize=9); fig.tight_layout()
+    "One panel per metric against α, one line per method, with 95% CI bars (`plot_sweep`; MMLU with its chance line)."
+    fig = plot_sweep(summary, x='alpha', hue='method', title=title, xlabel='α (0 = unsteered, 1 = maximum)',
+                     metrics=metrics, dodge=0.01)
+    for ax, (col, _) in zip(fig.axes, metric_specs(metrics, summary)):
+        if col == 'mmlu': ax.axhline(0.25, ls=':', c='grey')
     return fig

@@ -14,7 +14,7 @@ from .measures import Measure, get_measure
 from .circuit import find_circuit
 from .deltas import residual_contrast
 from .conditions import Condition, standard_conditions
-from .experiment import Experiment, Stage, run
+from .experiment import Experiment, Settings, Stage, run
 from .stats import summarize, compare
 from .defaults import MAX_NEW_TOKENS, RUN_BATCH
 
@@ -100,7 +100,7 @@ def run_behaviour(model, tok, b: Behaviour, frac: float=0.001, out: str|Path|Non
     stages = [Stage(d, f"{b.name}: held-out {'positive' if d == 'ablate' else 'negative'} prompts", d,
                     lambda e, d=d: conds[d], prompts=lambda e, d=d: sets[d], file=f'{b.name}_{d}.jsonl',
                     measures=(b.m,), refusal='keyword') for d in sets]
-    e = Experiment(model, tok, dict(batch_size=batch_size, max_new_tokens=max_new_tokens),
+    e = Experiment(model, tok, Settings(batch_size=batch_size, max_new_tokens=max_new_tokens),
                    None if out is None else Path(out), circuit=circ, contrast=con, rc=rc, stages=stages)
     res = run(e, progress)                                     # the one runner: both directions, resumable with `out`
     parts, made = [res[d].assign(direction=d) for d in sets], sum(res[d].attrs['made'] for d in sets)

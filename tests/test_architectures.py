@@ -1,7 +1,7 @@
 "Every supported family on a tiny random model: the neuron site, batched capture, steering by hook and by weights, cleanup."
 import pytest, torch
 from conftest import FAMILIES, tiny_model, PROMPTS
-from cna_nb.hooks import neuron_shape, out_projs, decoder_layers, get_arch
+from cna_nb.architectures import neuron_shape, out_projs, decoder_layers, get_arch
 from cna_nb.capture import capture, PerPrompt
 from cna_nb.interventions import steer
 from cna_nb.decoding import generate

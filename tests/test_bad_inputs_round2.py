@@ -11,7 +11,7 @@ from cna_nb.circuit import Circuit
 from cna_nb.deltas import n_select
 from cna_nb.deltas import contrast
 from cna_nb.capture import capture
-from cna_nb.hooks import out_projs
+from cna_nb.architectures import out_projs
 from cna_nb.decoding import generate
 from cna_nb.interventions import steer
 from cna_nb.conditions import Condition

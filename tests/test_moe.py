@@ -4,7 +4,7 @@ import pytest, torch
 import torch.nn.functional as F
 from conftest import FAMILIES, tiny_model, PROMPTS
 from cna_nb.testing import MOE_FAMILIES
-from cna_nb.hooks import neuron_shape, neuron_layout, out_projs
+from cna_nb.architectures import neuron_shape, neuron_layout, out_projs
 from cna_nb.capture import capture, PerPrompt
 from cna_nb.moe import MoELayout
 from cna_nb.interventions import steer

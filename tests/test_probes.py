@@ -8,7 +8,7 @@ from cna_nb.fingerprint import model_fingerprint
 from cna_nb.models import load_model
 from cna_nb.locks import file_lock, LockedError
 from cna_nb.capture import capture, MeanStats
-from cna_nb.hooks import out_projs
+from cna_nb.architectures import out_projs
 from cna_nb.circuit import Circuit
 from cna_nb.deltas import contrast
 from cna_nb.interventions import steer

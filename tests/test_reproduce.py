@@ -11,7 +11,7 @@ SETUP = textwrap.dedent("""
     from cna_nb.testing import tiny_model, CharTok
     from cna_nb.protocol import PROFILES
     big = dict(intermediate_size=256, num_hidden_layers=4)
-    tiny = dict(PROFILES['quick'], frac=0.01, jbb=6, mtbench=3, heldout=4, max_new_tokens=6, fracs=(0.005, 0.02),
+    tiny = PROFILES['quick'].replace(frac=0.01, jbb=6, mtbench=3, heldout=4, max_new_tokens=6, fracs=(0.005, 0.02),
                 base_prompts=3, batch_size=2)
     tm, tok = tiny_model(**big), CharTok()
 """)
@@ -44,7 +44,7 @@ def report(tmp_path_factory):
     from cna_nb.reproduce import reproduce
     from cna_nb.report import write_report
     big = dict(intermediate_size=256, num_hidden_layers=4)
-    tiny = dict(PROFILES['quick'], frac=0.01, jbb=6, mtbench=3, heldout=4, max_new_tokens=6, fracs=(0.005, 0.02),
+    tiny = PROFILES['quick'].replace(frac=0.01, jbb=6, mtbench=3, heldout=4, max_new_tokens=6, fracs=(0.005, 0.02),
                 base_prompts=3)
     d = tmp_path_factory.mktemp('repro')
     with warnings.catch_warnings():
@@ -151,7 +151,7 @@ def test_cna_run_and_the_core_stage_make_the_same_rows(tmp_path):
     from cna_nb.ablation import refusal_experiment
     from cna_nb.data import load_discovery, jbb_prompts
     big = dict(intermediate_size=256, num_hidden_layers=4)
-    tiny = dict(PROFILES['quick'], frac=0.01, jbb=5, max_new_tokens=5, batch_size=4)
+    tiny = PROFILES['quick'].replace(frac=0.01, jbb=5, max_new_tokens=5, batch_size=4)
     tm, tok = tiny_model(**big), CharTok()         # float32: the tiny model is exact, whatever `auto` means here
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
