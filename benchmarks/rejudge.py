@@ -15,7 +15,7 @@ import pandas as pd
 def main(dirs):
     from cna_nb.probe import default_judge
     from cna_nb.runner import with_verdicts
-    from cna_nb.stats import summarize
+    from cna_nb.summary import summarize
     judge = default_judge()
     for d in map(Path, dirs):
         df = pd.read_csv(d/'results.csv.gz', keep_default_na=False, na_values={'quality': ['']})

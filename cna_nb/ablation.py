@@ -15,7 +15,7 @@ from .deltas import prompts_hash
 from .deltas import Contrast, residual_contrast
 from .circuit import find_circuit
 from .conditions import Condition, standard_conditions
-from .stats import summarize
+from .summary import summarize
 from .plots import plot_conditions, plot_sweep
 from .runner import evaluate
 from .store import check_settings

@@ -24,7 +24,7 @@ from .conditions import Condition, parse_condition
 # evaluation: measures, judges, the runner and its results file, intervals
 from .scoring import quality, refusal_verdict
 from .measures import Measure, get_measure, MEASURES
-from .stats import summarize, compare, format_summary
+from .summary import summarize, compare, format_summary
 from .probe import ProbeJudge, default_judge
 from .store import ResultsFile
 from .runner import evaluate

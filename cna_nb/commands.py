@@ -8,7 +8,7 @@ import csv, io, json, math, sys, time
 from pathlib import Path
 import pandas as pd
 from .scoring import fmt_quality
-from .stats import format_summary, summarize
+from .summary import format_summary, summarize
 from .measures import get_measure
 from .defaults import RUN_BATCH, RUN_DEFAULTS
 from .models import load_model, embedded_model_dir, DEFAULT_MODEL, DTYPE_ENV, forced_dtype, native_bf16
@@ -27,17 +27,19 @@ from .protocol import select_stages, PROFILES
 from .experiment import parse_settings
 from .reproduce import reproduce
 from .report import write_report
+from .store import ResultsFile
+from .labels import label_sample, label_loop, read_labels
 
 # %% auto #0
 __all__ = ['check_args', 'cmd_prepare', 'which_table', 'cmd_run', 'cmd_discover', 'circuit_measures', 'cmd_steer', 'cmd_eval',
-           'cmd_compare', 'cmd_reproduce']
+           'cmd_compare', 'cmd_reproduce', 'results_rows', 'cmd_label']
 
 # %% ../nbs/17a_commands.ipynb #91ea512f
 def check_args(a):
     "Every number of the parsed arguments, before any model loads: one line naming the bad value and the fix."
     def need(ok, name, v, fix):
         if not ok: raise ValueError(f"{name} {v!r}: {fix}")
-    for name in ('limit', 'batch_size', 'max_new_tokens', 'k'):
+    for name in ('limit', 'batch_size', 'max_new_tokens', 'k', 'n'):
         v = getattr(a, name, None)
         if v is not None: need(v >= 1, '--' + name.replace('_', '-'), v, 'must be a whole number >= 1')
     for name in ('m', 'caa_alpha'):
@@ -50,6 +52,8 @@ def check_args(a):
         need(math.isfinite(v) and 0 < v <= 1, '--frac', v, 'must be in (0, 1]: 0.001 = 0.1% of all MLP neurons')
     v = getattr(a, 'seed', None)
     if v is not None: need(0 <= v < 2**63, '--seed', v, 'must be a whole number from 0 to 2**63 - 1')
+    v = getattr(a, 'labels', None)
+    if v is not None and getattr(a, 'command', None) != 'label': read_labels(v)   # read before any model loads
     v = getattr(a, 'prompt', None)
     if v is not None:
         try: v.encode('utf-8')
@@ -204,7 +208,8 @@ def cmd_eval(a):
           f"{out.with_suffix('.jsonl')} as they come (a rerun resumes)", flush=True)
     t0 = time.time()
     df = evaluate(model, tok, prompts, conds, max_new_tokens=a.max_new_tokens, batch_size=a.batch_size,
-                  out=out.with_suffix('.jsonl'), fresh=a.fresh, measures=ms, refusal=a.refusal)
+                  out=out.with_suffix('.jsonl'), fresh=a.fresh, measures=ms, refusal=a.refusal,
+                  labels=getattr(a, 'labels', None))
     summ = summarize(df, measures=ms).assign(neurons=[c.n_neurons for c in conds])
     df.to_csv(out, index=False); summ.to_csv(out.with_name(out.stem + '_summary.csv'), index=False)
     print(format_summary(summ, [m.name for m in ms]) + f"\n\n{time.time()-t0:.0f}s; wrote {out} ({len(df)} rows) and "
@@ -239,8 +244,38 @@ def cmd_reproduce(a):
     if base and neuron_shape(base[0]) != neuron_shape(model):
         raise ValueError(f"--base {a.base!r} has {neuron_shape(base[0])} (layers, neurons), the model "
                          f"{neuron_shape(model)}: give the base model of the same architecture and size")
-    r = reproduce(model, tok, a.out, profile, a.stages, base, model_name=a.model or DEFAULT_MODEL)
+    r = reproduce(model, tok, a.out, profile, a.stages, base, model_name=a.model or DEFAULT_MODEL,
+                  labels=getattr(a, 'labels', None))
     rep = write_report(r)
     print("\nthe paper's claims:")
-    for c in rep['claims']: print(f"  {c['verdict']:<18} {c['claim']}\n  {'':<18} {c['measured']}")
+    for c in rep['claims']:
+        print(f"  {c['verdict']:<18} {c['claim']}\n  {'':<18} {c['measured']}")
+        if c.get('corrected'): print(f"  {c['corrected_verdict']:<18} {c['corrected']}")
     print(f"\n{time.time() - t0:.0f}s; report in {Path(a.out).resolve()/'report.html'} (report.md, report.json)")
+
+# %% ../nbs/17a_commands.ipynb #1e492dab
+def results_rows(folder: str|Path) -> pd.DataFrame:
+    "The replies of every results file in `folder` (MMLU's answer letters and non-results files left out), one table."
+    d = Path(folder)
+    if not d.is_dir(): raise ValueError(f"{str(d)!r} is not a folder: give the --out folder of cna run or cna reproduce")
+    parts = []
+    for f in sorted(d.glob('*.jsonl')):
+        try: rows = ResultsFile.load(f).rows
+        except ValueError: continue                                  # a labels file, timings: not results
+        rows = [r for r in rows if 'reply' in r]
+        if rows: parts.append(pd.DataFrame(rows).assign(dataset=f.stem))
+    if not parts: raise ValueError(f"no results files with replies in {str(d)!r}: run cna run or cna reproduce there first")
+    return pd.concat(parts, ignore_index=True)
+
+# %% ../nbs/17a_commands.ipynb #7fb6285b
+def cmd_label(a):
+    "`cna label`: a blind, stratified sample of a results folder, labelled in the terminal, appended to a labels file."
+    rows = results_rows(a.dir)
+    out = Path(a.labels) if a.labels else Path(a.dir)/'labels.jsonl'
+    sample = label_sample(rows, a.n, seed=a.seed, labelled=out if out.exists() else None)
+    print(f"{len(sample)} replies to label, from {rows.condition.nunique()} conditions of {len(rows)} replies in {a.dir} "
+          f"(condition hidden); labels go to {out} as you give them", file=sys.stderr)
+    n = label_loop(sample, out)
+    total = len(read_labels(out)) if out.exists() else 0
+    print(f"\n{n} labelled now, {total} in {out}; use them: cna reproduce … --labels {out}, cna eval … --labels {out}, "
+          f"or evaluate(…, labels='{out}')", file=sys.stderr)

@@ -125,6 +125,7 @@ class Experiment:
     rc: object = None                 # the ResidualContrast (CAA, directional ablation)
     stages: list = field(default_factory=list)
     fmt: PromptFormat|None = None     # how prompts are formatted (None: the model's chat template)
+    labels: object = None             # labels of replies (file or table, 10b): summaries correct the judge's error
     base_circuit: object = None       # the base model's own circuit (made by the base stage's `prepare`)
     name: str|None = None             # the profile's name ('quick', 'paper', 'custom'), for the report
     model_name: str|None = None       # the model as the user named it, for the report
@@ -162,7 +163,8 @@ def _evaluate(e: Experiment, stage: Stage, conds: list, progress: bool=False) ->
     bs, f, p = e.settings.batch_size, stage_file(e, stage), stage_prompts(e, stage)
     if stage.dataset == 'mmlu': return mmlu_eval(model, tok, p, conds, batch_size=bs, out=f, progress=progress)
     return evaluate(model, tok, p, conds, max_new_tokens=e.settings.max_new_tokens, batch_size=bs, fmt=e.fmt,
-                    refusal=stage.refusal, measures=list(stage.measures) or None, out=f, progress=progress)
+                    refusal=stage.refusal, measures=list(stage.measures) or None, labels=e.labels, out=f,
+                    progress=progress)
 
 # %% ../nbs/13a_experiment.ipynb #951238ae
 def stage_rows(e: Experiment, stage: Stage) -> pd.DataFrame|None:

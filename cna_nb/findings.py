@@ -9,7 +9,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from .experiment import Experiment, Stage, stage_file, stage_conditions, stage_keys, stage_rows
 from .store import done_rows
-from .stats import summarize, compare
+from .summary import summarize, compare
 from .plots import plot_conditions
 
 # %% auto #0

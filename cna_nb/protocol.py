@@ -14,7 +14,8 @@ from .data import load_discovery, jbb_prompts, mtbench_prompts, load_harmbench, 
 from .circuit import find_circuit, Circuit
 from .deltas import residual_contrast
 from .conditions import Condition, standard_conditions
-from .stats import compare, wilson_ci
+from .stats import wilson_ci
+from .summary import compare
 from .mmlu import mmlu_accuracy
 from .overlap import split_half_circuits, stability_table, localization, overlap, null_overlap, plot_localization
 from .experiment import Experiment, Stage, Settings

@@ -16,6 +16,7 @@ from .fingerprint import model_fingerprint
 from .data import load_discovery
 import cna_nb
 from .probe import default_judge
+from .labels import judge_coverage, OUTSIDE
 
 # %% auto #0
 __all__ = ['SHOWN', 'CSS', 'provenance', 'build_report', 'report_markdown', 'report_html', 'write_report']
@@ -37,15 +38,28 @@ def _sha(xs) -> str:
     return hashlib.sha256('\n'.join(map(str, xs)).encode()).hexdigest()[:16]
 
 # %% ../nbs/16f_report.ipynb #28b07a78
-def provenance(r: Experiment) -> dict:
-    "Model fingerprint, dtype, device, package version and commit, prompt-set hashes, judge, wall time per stage."
-    import transformers, cna_nb
+def _coverage(sets: dict) -> dict:
+    "Per prompt set, how far it is from the prompts the judge was validated on (10b_labels.judge_coverage)."
+    out = {k: judge_coverage(v) for k, v in sets.items() if not k.startswith('discovery') and k != 'mmlu'}
+    return dict(validated_on=next(iter(out.values()))['validated_on'] if out else {},
+                **{k: {x: round(y, 3) for x, y in v.items() if x != 'validated_on'} for k, v in out.items()})
+
+# %% ../nbs/16f_report.ipynb #f3c604a7
+def _prompt_sets(r: Experiment) -> dict[str, list[str]]:
+    "Every prompt set of the run by name (MMLU: the questions), the discovery sets first."
     pos, neg = load_discovery()
     sets = {'discovery positive': pos, 'discovery negative': neg}
     for s in STAGES:
         if s.dataset and (s.dataset != 'base_jbb' or r.base):
             p = stage_prompts(r, s)
             sets[s.dataset] = p.question.tolist() if isinstance(p, pd.DataFrame) else p
+    return sets
+
+# %% ../nbs/16f_report.ipynb #5ba7f34e
+def provenance(r: Experiment) -> dict:
+    "Model fingerprint, dtype, device, package version and commit, prompt-set hashes, judge, wall time per stage."
+    import transformers, cna_nb
+    sets = _prompt_sets(r)
     t = pd.read_json(r.out/'timings.jsonl', lines=True) if (r.out/'timings.jsonl').exists() else pd.DataFrame()
     wall = t.groupby('stage', sort=False).seconds.sum().round(1).to_dict() if len(t) else {}
     ran_on = sorted(set(t.machine.dropna())) if 'machine' in t else []
@@ -59,6 +73,8 @@ def provenance(r: Experiment) -> dict:
                 profile=r.name, settings=r.settings.to_dict(),
                 cna_nb=cna_nb.__version__, git_commit=_git_commit(), torch=torch.__version__,
                 transformers=transformers.__version__, judge=default_judge().id,
+                labels=None if r.labels is None else dict(n=len(r.labels), sha256=_sha(r.labels.item.tolist())),
+                judge_coverage=_coverage(sets),
                 prompt_sets={k: dict(n=len(v), sha256=_sha(v)) for k, v in sets.items()},
                 wall_seconds=wall, created=time.strftime('%Y-%m-%d %H:%M:%S'))
 
@@ -95,7 +111,8 @@ def build_report(r: Experiment) -> tuple[dict, dict]:
     return _clean(rep), figs
 
 # %% ../nbs/16f_report.ipynb #9a58d213
-SHOWN = ['condition', 'n', 'refusal', 'refusal_lo', 'refusal_hi', 'keyword_refusal', 'degenerate', 'quality',
+SHOWN = ['condition', 'n', 'refusal', 'refusal_lo', 'refusal_hi', 'refusal_corrected', 'refusal_corrected_lo',
+         'refusal_corrected_hi', 'labels', 'keyword_refusal', 'degenerate', 'quality',
          'quality_lo', 'quality_hi', 'short', 'neurons', 'a', 'b', 'metric', 'mean_a', 'mean_b', 'diff', 'diff_lo',
          'diff_hi', 'p',
          'test', 'note', 'dropped', 'accuracy', 'accuracy_lo', 'accuracy_hi', 'pair', 'intersection', 'jaccard',
@@ -125,6 +142,25 @@ def _table_rows(records: list[dict]) -> tuple[list[str], list[list[str]]]:
     return cols, [[_cell(x.get(c)) for c in cols] for x in records]
 
 # %% ../nbs/16f_report.ipynb #90fdb474
+def _judge_line(p: dict) -> str:
+    "What the refusal rates rest on: the judge, the labels that corrected them, how far each prompt set is from its validation."
+    cov = p.get('judge_coverage') or {}
+    sets = {k: v for k, v in cov.items() if k != 'validated_on'}
+    far = [k for k, v in sets.items() if v.get('outside')]
+    lab = p.get('labels')
+    return (f"Refusal verdicts: the probe judge {p.get('judge')}, validated on labelled replies to "
+            f"{', '.join(f'{k} ({v})' for k, v in cov.get('validated_on', {}).items())}; "
+            + ("its error corrected with this run's " + f"{lab['n']} labels (corrected columns). " if lab else
+               "no labels of this run: rates are the judge's, uncorrected. ")
+            + (f"Prompt sets outside the judge's validation (median nearest similarity < {OUTSIDE}): " + ', '.join(far)
+               + ": read their rates with care." if far else "Every prompt set lies within the judge's validation "
+               f"(median nearest similarity ≥ {OUTSIDE})."))
+
+def _corrected(rep: dict) -> tuple:
+    "The claims' corrected columns, when labels corrected any claim."
+    return ('corrected_verdict', 'corrected') if any(c.get('corrected') for c in rep['claims']) else ()
+
+# %% ../nbs/16f_report.ipynb #efa37374
 def report_markdown(rep: dict) -> str:
     "The report as Markdown (figures linked from figures/)."
     def table(records):
@@ -137,7 +173,8 @@ def report_markdown(rep: dict) -> str:
     out = [f"# {rep['title']}\n", f"{_where(p)}; made {p['created']}.\n",
            "## The paper's claims\n", f"Verdict rule: {rep['verdict_rule']}.\n",
            f"**{_SMOKE_TEXT}**\n" if p['profile'] == 'quick' else '',
-           table([{k: c[k] for k in ('verdict', 'claim', 'measured', 'test', 'rule')} for c in rep['claims']])]
+           table([{k: c.get(k, '') for k in ('verdict', 'claim', 'measured', 'test', 'rule') + _corrected(rep)}
+                  for c in rep['claims']]), _judge_line(p) + '\n']
     for s in rep['stages']:
         out.append(f"## {s['name']}\n\n{s['description']}. Status: {s['status']}.\n")
         if s['figure']: out.append(f"![{s['name']}]({s['figure']})\n")
@@ -178,7 +215,8 @@ def report_html(rep: dict, figs: dict) -> str:
             f'{e(p["git_commit"])}); made {e(p["created"])}.</p>',
             "<h2>The paper's claims</h2>", f'<p class="meta">Verdict rule: {e(rep["verdict_rule"])}.</p>',
             _SMOKE if p['profile'] == 'quick' else '',
-            table([{k: c[k] for k in ('verdict', 'claim', 'measured', 'test')} for c in rep['claims']], verdict=True)]
+            table([{k: c.get(k, '') for k in ('verdict', 'claim', 'measured', 'test') + _corrected(rep)}
+                   for c in rep['claims']], verdict=True), f'<p class="meta">{e(_judge_line(p))}</p>']
     for s in rep['stages']:
         body.append(f'<h2 id="{e(s["name"])}">{e(s["name"])}</h2>'
                     f'<p>{e(s["description"])}. Status: {e(s["status"])}.</p>')

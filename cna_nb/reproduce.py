@@ -16,6 +16,7 @@ from .decoding import generate
 from .experiment import Experiment, Stage, Settings, stage_conditions, stage_keys, stage_file, run
 from .protocol import PROFILES, select_stages, discover, discover_base
 from .probe import default_judge
+from .labels import read_labels
 
 # %% auto #0
 __all__ = ['machine', 'calibrate', 'plan', 'format_plan', 'resolve_profile', 'reproduce']
@@ -101,7 +102,9 @@ def reproduce(model, tok, out: str|Path,
               profile: str|Settings='quick', # 'quick' (minutes, a smoke run), 'paper' or Settings
               stages: str|list[str]|None=None, # stage names (default: all; 'base' only with a base model)
               base: tuple|None=None, # (model, tokenizer) of the matching base model
-              model_name: str|None=None, progress: bool=True, log: Callable=print) -> Experiment:
+              model_name: str|None=None,
+              labels=None, # labels of this run's replies (`cna label`): corrected rates beside the raw ones
+              progress: bool=True, log: Callable=print) -> Experiment:
     """The paper's protocol: discovery, then each stage's missing rows, with a measured plan and ETA first; a rerun
     resumes. Returns the `Experiment` that `build_report` reads."""
     prof, profile = resolve_profile(profile)
@@ -115,7 +118,8 @@ def reproduce(model, tok, out: str|Path,
                                        if k != 'batch_size' or model.dtype != torch.float32},
                              base=fp(base[0]) if base else None), 'reproduce.json', added=('base',))
     r = Experiment(model, tok, prof, out, base, stages=sel[1:], name=profile,   # discovery is done here, first
-                   model_name=model_name or getattr(model, 'name_or_path', None))
+                   model_name=model_name or getattr(model, 'name_or_path', None),
+                   labels=None if labels is None else read_labels(labels))
     t0 = time.time()
     log(f"discovery: the {100*prof.frac:g}% circuit, the universal neurons and the residual contrast …")
     discover(r, progress)

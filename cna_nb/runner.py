@@ -18,6 +18,7 @@ from .conditions import Condition
 from .scoring import quality, refusal_verdict
 from .measures import Measure, check_measures
 from .judges import judge_replies
+from .labels import attach_labels, read_labels
 from .probe import ProbeJudge, default_judge, JUDGE_CLASSES
 from .defaults import MAX_NEW_TOKENS
 from fastcore.basics import patch
@@ -100,6 +101,11 @@ def probe_rows(rj: ProbeJudge, rows: list[dict]):
     for r, v, p in zip(rows, s.judge_verdict, s.p_refused):
         r.update(judge_verdict=v, p_refused=float(p), judge_id=rj.id)
 
+def _strongreject_rows(sr, rows: list[dict]):
+    "Add a StrongREJECT judge's scores (sr_* columns) to result rows (dicts), in place."
+    scored = judge_replies(sr, [r['prompt'] for r in rows], [r['reply'] for r in rows]).to_dict('records')
+    for row, j in zip(rows, scored): row.update(j)
+
 # %% ../nbs/12_runner.ipynb #3bfaca74
 def with_verdicts(df: pd.DataFrame, rj: ProbeJudge|None, measures: list[Measure]=()) -> pd.DataFrame:
     """Collected rows with both verdicts (stale or missing judge verdicts judged now), the primary `verdict`, `refused`,
@@ -129,6 +135,7 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
              refusal='probe',
              # the primary refusal verdict: 'probe' (the shipped probe judge), 'keyword', or a ProbeJudge
              measures=None, # more measures per reply: shipped names ('code', 'french', …) or `Measure`s (09a)
+             labels=None, # labels of replies (a labels file or table, 10b): a `label` column; summaries then correct
              out: str|Path|None=None, # JSONL file: rows are written as they come and a rerun resumes
              fresh: bool=False, # start over: move the rows in `out` aside (to `<out>.<time>.old`) instead of resuming
              progress: bool=True) -> pd.DataFrame:
@@ -138,7 +145,8 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
     if not len(prompts): raise ValueError("give at least one prompt")
     check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)
     conditions, fmt, rj, ms = check_conditions(conditions, model), as_format(fmt), refusal_judge(refusal), check_measures(measures)
-    if rj is not None: rj._reader()                        # a reader it cannot use fails before any reply is generated
+    if rj is not None: rj._reader()                   # a reader it cannot use (or bad labels) fails before any reply
+    labels = None if labels is None else read_labels(labels)
     meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens,
                 judge=strongreject is not None, fmt=fmt.describe(), version=2)
     seqs = fmt.token_ids(tok, prompts)
@@ -152,13 +160,10 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
                      **{m.name: m(prompts[i], r) for m in ms if m.column is None}) for i, r in zip(idx, replies)]
     def judged(rows):                                 # outside the condition: the judges read unsteered
         if rj is not None: probe_rows(rj, rows)
-        if strongreject is None: return
-        for row, j in zip(rows, judge_replies(strongreject, [r['prompt'] for r in rows], [r['reply']
-                for r in rows]).to_dict('records')):
-            row.update(j)
+        if strongreject is not None: _strongreject_rows(strongreject, rows)
     with ResultsFile.open(out, meta, fresh) as store:
         check_resumed(store, conditions, keys)
         run_conditions(model, conditions, order, store, work, judged if (strongreject or rj) is not None else None,
                        batch_size, progress)
-        df = collect(store, conditions, len(prompts))
-    return with_verdicts(df, rj, ms)
+        df = with_verdicts(collect(store, conditions, len(prompts)), rj, ms)
+    return df if labels is None else attach_labels(df, labels)

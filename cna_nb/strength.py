@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 from .circuit import Circuit
 from .deltas import ResidualContrast
 from .conditions import Condition
-from .stats import summarize
+from .summary import summarize
 from .experiment import Experiment, Settings, Stage, run
 from .plots import plot_sweep, metric_specs
 from .mmlu import mmlu_accuracy

@@ -15,7 +15,7 @@ from .circuit import find_circuit
 from .deltas import residual_contrast
 from .conditions import Condition, standard_conditions
 from .experiment import Experiment, Settings, Stage, run
-from .stats import summarize, compare
+from .summary import summarize, compare
 from .defaults import MAX_NEW_TOKENS, RUN_BATCH
 
 # %% auto #0

@@ -9,7 +9,7 @@ from cna_nb.circuit import Circuit, find_circuit
 from cna_nb.conditions import Condition
 from cna_nb.measures import get_measure
 from cna_nb.runner import evaluate
-from cna_nb.stats import summarize, compare
+from cna_nb.summary import summarize, compare
 from cna_nb.plots import plot_conditions
 
 CODE = ['Write a Python function that reverses a string.', 'Write Python code that sums a list.',

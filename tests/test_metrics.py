@@ -5,7 +5,8 @@ from conftest import tiny_model
 from cna_nb.testing import CharTok
 from cna_nb.interventions import steer
 from cna_nb.conditions import Condition
-from cna_nb.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap, compare
+from cna_nb.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap
+from cna_nb.summary import compare
 from cna_nb.judges import parse_judge, strongreject_score, HTTPJudge, judge_replies
 from cna_nb.runner import evaluate
 from cna_nb.mmlu import mmlu_eval, mmlu_accuracy

@@ -10,14 +10,14 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
     'foundations': "shipped data, defaults, locks, model loading, fingerprints, prompts (test helpers too)",
     'core': "the method: architectures, hooks, decoding, capture, contrasts, circuits, interventions, conditions",
-    'evaluation': "reading replies: scores, measures, intervals, the two plots, judges, the results store, the runner, MMLU",
+    'evaluation': "reading replies: scores, measures, intervals, the two plots, labels, summaries, judges, the results store, the runner, MMLU",
     'experiments': "the paper's experiments, the protocol's stages, findings, claims and the report",
     'interfaces': "what a person touches: the explorer, the `cna` commands and parser, the front door",
 }
 MODULES = {
     'foundations': ['data', 'defaults', 'locks', 'models', 'fingerprint', 'testing', 'prompts', 'moe'],
     'core': ['architectures', 'hooks', 'decoding', 'capture', 'deltas', 'universal', 'circuit', 'interventions', 'conditions'],
-    'evaluation': ['scoring', 'measures', 'stats', 'plots', 'judges', 'probe', 'store', 'runner', 'mmlu'],
+    'evaluation': ['scoring', 'measures', 'stats', 'plots', 'labels', 'summary', 'judges', 'probe', 'store', 'runner', 'mmlu'],
     'experiments': ['experiment', 'ablation', 'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings', 'claims', 'report'],
     'interfaces': ['explorer', 'commands', 'cli', 'all'],
 }
