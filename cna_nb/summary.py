@@ -25,6 +25,9 @@ def _metric_column(df: pd.DataFrame, m) -> tuple[pd.DataFrame, str, str]:
     if ms.name in df: return df, ms.name, ms.kind
     return df.assign(**{ms.name: ms.values(df)}), ms.name, ms.kind
 
+def _labelled(df: pd.DataFrame) -> bool:
+    return 'label' in df and 'verdict' in df and bool(df.label.notna().any())
+
 # %% ../nbs/10c_summary.ipynb #f913a639
 def compare(df: pd.DataFrame, a: str, b: str='baseline', # condition names: a is compared against b
             metrics=('refused', 'quality'), # column names, shipped measure names or Measures
@@ -54,7 +57,7 @@ def compare(df: pd.DataFrame, a: str, b: str='baseline', # condition names: a is
                          mean_a=xa.mean() if len(xa) else np.nan, mean_b=xb.mean() if len(xb) else np.nan,
                          diff=r['diff'], diff_lo=r['lo'], diff_hi=r['hi'], interval=interval, test=test, p=p,
                          note=note))
-        if col == 'refused' and 'label' in df and df.label.notna().any():    # and corrected for the judge's error
+        if col == 'refused' and _labelled(df):       # and corrected for the judge's error (labels and verdicts)
             rows.append(_corrected_row(df, a, b, pair_on))
     return pd.DataFrame(rows)
 
@@ -117,9 +120,6 @@ def summarize(df: pd.DataFrame, by='condition',
     if by == 'condition' and _labelled(df):                    # the rate corrected for the judge's error, beside
         out = out.merge(corrected_rates(df).drop(columns='refusal_raw'), on='condition', how='left')
     return out
-
-def _labelled(df: pd.DataFrame) -> bool:
-    return 'label' in df and 'verdict' in df and bool(df.label.notna().any())
 
 # %% ../nbs/10c_summary.ipynb #bd668e19
 def _fmt_measure(r, name: str) -> str:
