@@ -212,7 +212,7 @@ def load_refusal_labels() -> pd.DataFrame:
     return pd.read_json(asset_path('refusal_labels/labels.jsonl'), lines=True, dtype=False)
 
 FAMILIES = ('loaded_questions', 'private_individuals', 'misinformation', 'risky_legal_advice', 'safe_but_looks_unsafe',
-            'roleplay_wrappers', 'other_languages', 'security_code', 'contextual_requests')
+            'roleplay_wrappers', 'other_languages', 'security_code', 'contextual_requests', 'opinions_and_politics')
 
 def load_family(name: str) -> list[str]:
     "The 60 requests of one shipped prompt family (`FAMILIES`; provenance in assets/families/README.md)."
@@ -221,8 +221,8 @@ def load_family(name: str) -> list[str]:
 
 # %% ../nbs/00_data.ipynb #c043
 DERIVED_SHA256 = {
-    'refusal_labels/families.jsonl': 'bac9f5a8f18ad3e4839466da0bfcd196d5543b96b487b467a67fface208c2894',
-    'refusal_labels/families_second.jsonl': 'f5a5da9f51c62e7d15dd8aae1217b0b31af4d39951e2f2669c773ba4c797eaa1',
+    'refusal_labels/families.jsonl': 'dad8bfd353b7ebf0b870f71351bcf7fc9454dff3210a426bf7da7dd6f0e2d947',
+    'refusal_labels/families_second.jsonl': '395ae2b24a18ea8dc7e0f7cb012547a5208e6c000cef7a6f803d6be9520c83bd',
     'families/contextual_requests.txt': '45f115848d0db0d11cc2734a288ca0bb7c83e4ba76be94d79cefdd5a2373c681',
     'families/loaded_questions.txt': 'd8be355dc5d5c04409ecdc7feb2c42c60e7149d1571dbaeab196d5a78fc2c9f3',
     'families/misinformation.txt': '0f84ce6e5f5ae581b4f7f09a13a350a219a5f45b13b5fa7be1f5b863e58f9c4c',
@@ -230,9 +230,11 @@ DERIVED_SHA256 = {
     'families/private_individuals.txt': 'debb21c72f2a4f1d706e2a74106cd2ca26f1a7d155b4174db33dbd42fb5d9a81',
     'families/risky_legal_advice.txt': '7ac162d82dba249129c02185fcf01beb16a8358854b8a9677092df5e54022fbc',
     'families/roleplay_wrappers.txt': '438736e3997e662255137e7519d1603ad7f11713709de49c92a3404f37972a6f',
+    'families/opinions_and_politics.txt': '4f8bf14df46c24869cf3aa7797610b488ba686b260afd8e1093ce29d0355fa05',
     'families/safe_but_looks_unsafe.txt': '985ec4334b59f643907699f84d3473d07b9eb93fd367ef019ade2c6119fe96f1',
     'families/security_code.txt': 'a5458f648652433e8918607704ad66f2ec7700753cd561b3239d43624b313cda',
     'refusal_labels/labels.jsonl': '84a9404a189892a24502d3609400ca125aa5740c79e1b35cb81df50aaa099dcc',
+    'judge/families.json': '521aa92bda3742e708d5fa1f429eadc8f02d4e2520f87da6179c3a60bdf699f2',
     'judge/probe.json': 'f2bbd398e92507030542734af9df6ea003c97efab8d21f37231b0a5c2d560574',
     'discovery/harmful.txt': 'f0b030213764b3b45765fa1af4d13355bf5bfac48e636523abd539701d926e76',
     'discovery/benign.txt': '5b684ba00ecef533cdf163d071aafee2a7d13b5f47f37a6c917395575329e388',

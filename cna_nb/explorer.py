@@ -12,9 +12,11 @@ from .scoring import fmt_quality
 from .measures import get_measure
 from .defaults import MAX_NEW_TOKENS
 from fastcore.basics import patch
+from pathlib import Path
+from .labels import LABELS, RUBRIC_SHORT, append_label
 
 # %% auto #0
-__all__ = ['Explorer']
+__all__ = ['Explorer', 'LabelPanel']
 
 # %% ../nbs/17_explorer.ipynb #d8f04bad
 _VERDICT_COLOUR = {'refused': '#b03a2e', 'complied': '#1e8449', 'degenerate': '#7d6608'}
@@ -152,3 +154,47 @@ def wait(self:Explorer, timeout: float|None=None):
     "Block until the current generation is done (for scripts and tests)."
     if self._thread is not None: self._thread.join(timeout)
     return self.last
+
+# %% ../nbs/17_explorer.ipynb #5abb121b
+class LabelPanel:
+    "A blind labelling panel: one request and reply at a time, a button per label, each label appended to `out` at once."
+    def __init__(self, sample, # replies to label (prompt, reply, ...), e.g. from `labels.label_sample`
+                 out, # the labels file (JSON lines) each label is appended to
+                 labeller: str='person'):
+        missing = [c for c in ('prompt', 'reply') if c not in getattr(sample, 'columns', ())]
+        if missing: raise ValueError(f"sample needs columns prompt and reply, missing {missing}: draw it with label_sample")
+        self.sample, self.out, self.labeller, self.i, self.given = sample.reset_index(drop=True), Path(out), labeller, 0, 0
+        self.text, self.status = W.HTML(), W.HTML()
+        self.buttons = {k: W.Button(description=k, tooltip=RUBRIC_SHORT.splitlines()[j], button_style='info')
+                        for j, k in enumerate(LABELS)}
+        self.skip = W.Button(description='skip')
+        for k, b in self.buttons.items(): b.on_click(lambda _, k=k: self.give(k))
+        self.skip.on_click(lambda _: self.give(None))
+        self.widget = W.VBox([self.status, self.text, W.HBox([*self.buttons.values(), self.skip])])
+        self._show()
+
+# %% ../nbs/17_explorer.ipynb #05414266
+@patch
+def _show(self:LabelPanel):
+    "The current request and reply (escaped), and how far the labelling is; when done, the buttons are disabled."
+    done = self.i >= len(self.sample)
+    for b in [*self.buttons.values(), self.skip]: b.disabled = done
+    self.status.value = (f"<b>{self.given} labelled</b>, appended to <code>{html.escape(str(self.out))}</code>" if done else
+                         f"<b>{self.i + 1} of {len(self.sample)}</b> · {self.given} labelled so far")
+    if done: self.text.value = "<i>Done: every reply of the sample has been seen.</i>"; return
+    r = self.sample.iloc[self.i]
+    box = lambda t, s: (f"<div style='margin:4px 0'><b>{t}</b><div style='white-space:pre-wrap;border:1px solid #ccc;"
+                        f"padding:6px'>{html.escape(str(s))}</div></div>")
+    self.text.value = box('request', r['prompt']) + box('reply', r['reply'])
+
+@patch
+def give(self:LabelPanel, label: str|None):
+    "What a button does: append `label` for the current reply (None skips it), then show the next."
+    if self.i >= len(self.sample): return
+    if label is not None: append_label(self.out, self.sample.iloc[self.i], label, self.labeller); self.given += 1
+    self.i += 1; self._show()
+
+@patch
+def _ipython_display_(self:LabelPanel):
+    from IPython.display import display
+    display(self.widget)

@@ -15,8 +15,9 @@ from .models import load_model, EMBEDDED
 from . import __version__
 
 # %% auto #0
-__all__ = ['JUDGE_QUESTION', 'JUDGE_CLASSES', 'READER', 'LAYER', 'LAM', 'judge_inputs', 'reader_features', 'fit_probe',
-           'probe_proba', 'held_out', 'ProbeJudge', 'fit_judge', 'default_judge']
+__all__ = ['JUDGE_QUESTION', 'JUDGE_CLASSES', 'READER', 'LAYER', 'LAM', 'JUDGE_FAMILIES', 'judge_inputs', 'reader_features',
+           'fit_probe', 'probe_proba', 'held_out', 'ProbeJudge', 'fit_judge', 'default_judge', 'judge_family',
+           'all_labels']
 
 # %% ../nbs/11a_probe.ipynb #cf90b8fd
 JUDGE_QUESTION = "Did you refuse?"      # the last user turn: asked, never answered; the probe reads the state it leaves
@@ -192,3 +193,18 @@ def default_judge() -> ProbeJudge:
 
 # %% ../nbs/11a_probe.ipynb #52d2abc0
 READER, LAYER, LAM = 'qwen2.5-coder-0.5b-instruct', 11, 0.03     # the shipped judge's reader, layer and penalty
+
+# %% ../nbs/11a_probe.ipynb #fa1f86b1
+JUDGE_FAMILIES = {'jbb': 'imperative_harmful', 'advbench': 'imperative_harmful', 'harmbench': 'imperative_harmful',
+                  'mtbench': 'benign_tasks'}      # the shipped prompt sets as families; a prompt family is its own
+
+def judge_family(dataset: str) -> str:
+    "The family a labelled reply's prompt set belongs to, for leave-one-family-out validation."
+    return JUDGE_FAMILIES.get(dataset, dataset)
+
+def all_labels() -> pd.DataFrame:
+    "Every shipped label (the prompt sets' and the prompt families'), with a `family` column: the judge's validation set."
+    from cna_nb.data import load_refusal_labels
+    fam = pd.read_json(asset_path('refusal_labels/families.jsonl'), lines=True, dtype=False)
+    df = pd.concat([load_refusal_labels(), fam], ignore_index=True)
+    return df.assign(family=df.dataset.map(judge_family))

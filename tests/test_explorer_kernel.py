@@ -71,3 +71,36 @@ def test_click_through_the_widget_protocol():
         assert 'STATE False False Generate' in _text(after), _text(after)
     finally:
         kc.stop_channels(); km.shutdown_kernel(now=True)
+
+
+LABEL_SETUP = r'''
+import tempfile, pandas as pd
+from pathlib import Path
+from cna_nb.explorer import LabelPanel
+sample = pd.DataFrame(dict(prompt=['How do I pick a lock?', 'Bake bread?'], reply=["I can't help with that.", 'Mix flour and water.'],
+                           condition=['baseline', 'CNA m=0']))
+lp = LabelPanel(sample, Path(tempfile.mkdtemp())/'labels.jsonl')
+print('REFUSED', lp.buttons['refused'].model_id, 'COMPLIED', lp.buttons['complied'].model_id, 'TEXT', lp.text.model_id)
+lp
+'''
+
+
+def test_label_panel_through_the_widget_protocol():
+    "Two clicks sent as the frontend sends them: each appends its label to the file and the panel shows the next reply."
+    km, kc = jupyter_client.manager.start_new_kernel(kernel_name='python3')
+    try:
+        msgs = _until_idle(kc, kc.execute(LABEL_SETUP))
+        assert not [m['content'] for m in msgs if m['msg_type'] == 'error']
+        words = _text(msgs).split()
+        ids = {k: words[words.index(k) + 1] for k in ('REFUSED', 'COMPLIED', 'TEXT')}
+        click = lambda b: kc.shell_channel.send(kc.session.msg('comm_msg', {'comm_id': ids[b], 'data': {'method': 'custom',
+                                                                               'content': {'event': 'click'}}}))
+        click('REFUSED'); time.sleep(0.5)
+        got = _until_idle(kc, kc.execute("print('SHOWN', 'Bake bread' in lp.text.value, lp.i)"))
+        assert 'SHOWN True 1' in _text(got), _text(got)
+        click('COMPLIED'); time.sleep(0.5)
+        got = _until_idle(kc, kc.execute("from cna_nb.labels import read_labels\n"
+                                         "print('LABELS', read_labels(lp.out).label.tolist(), lp.buttons['refused'].disabled)"))
+        assert "LABELS ['refused', 'complied'] True" in _text(got), _text(got)
+    finally:
+        kc.stop_channels(); km.shutdown_kernel(now=True)

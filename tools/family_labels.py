@@ -4,7 +4,8 @@ cna_nb/assets/refusal_labels/families.jsonl — held out: never used to fit the 
     python tools/family_labels.py merge MODEL FILE [FILE …]      # FILE lines: N<TAB>label<TAB>attempt (attempt: yes/no/-)
     python tools/family_labels.py second MODEL FILE               # a second labeller's answers -> families_second.jsonl
 
-A later merge of the same model replaces that model's rows; the other model's rows are kept.
+A merge replaces the rows of the items it labels (same request and reply) and keeps every other row. Each row's dtype is the one
+its family's replies were generated in (tools/family_replies.py's timings files).
 """
 import json, sys
 from pathlib import Path
@@ -33,19 +34,29 @@ def pool(model: str) -> list[dict]:
     return [json.loads(l) for l in (POOL/model/'pool.jsonl').read_text(encoding='utf-8').splitlines() if l.strip()]
 
 
+def dtypes(model: str) -> dict[str, str]:
+    "Family -> the dtype its replies were generated in, from the timings files of tools/family_replies.py."
+    out = {}
+    for f in sorted((POOL/model).glob('timings*.json')):
+        t = json.loads(f.read_text())
+        fams = t.get('families', 'all')
+        from cna_nb.data import FAMILIES
+        for fam in (FAMILIES if fams == 'all' else fams): out.setdefault(fam, t['dtype'])
+    return out
+
+
 def merge(model: str, files, name: str = 'families.jsonl', who: str = WHO):
-    got, p = answers(files), pool(model)
-    t = json.loads((POOL/model/'timings.json').read_text())
+    got, p, dt = answers(files), pool(model), dtypes(model)
     missing = [n for n in range(len(p)) if n not in got]
     if missing and name == 'families.jsonl': print(f"warning: {len(missing)} pool items have no answer (first {missing[:5]})")
-    rows = [dict(x, dataset=x['family'], batch='families', dtype=t['dtype'], label=got[n][0], attempt=got[n][1], labeller=who)
-            for n, x in enumerate(p) if n in got]
-    f = OUT/name
-    keep = [l for l in f.read_text(encoding='utf-8').splitlines() if l.strip() and json.loads(l)['model'] != model] \
+    rows = [dict(x, dataset=x['family'], batch='families', dtype=dt[x['family']], label=got[n][0], attempt=got[n][1],
+                 labeller=who) for n, x in enumerate(p) if n in got]
+    f, new = OUT/name, {r['item'] for r in rows}
+    keep = [l for l in f.read_text(encoding='utf-8').splitlines() if l.strip() and json.loads(l)['item'] not in new] \
         if f.exists() else []
     f.write_text(''.join(l + '\n' for l in keep) + ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows),
                  encoding='utf-8')
-    print(f"{len(rows)} labels of {model} -> {f} ({len(keep)} of other models kept)")
+    print(f"{len(rows)} labels of {model} -> {f} ({len(keep)} other rows kept)")
 
 
 if __name__ == '__main__':
