@@ -12,6 +12,8 @@ if [ "${CNA_KEEP_TORCH:-0}" = 1 ] && .venv/bin/python -c 'import torch' 2>/dev/n
 else
   .venv/bin/python -m pip install -q "torch==2.13.0" 2>&1 | grep -v 'is ignored' || true
 fi
-.venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v 'is ignored' || true
+# setuptools prints an informational note ("Editable installation. Please be careful with folders in your working directory …")
+# for every editable install of a flat layout like nbdev's; it is not a packaging problem, so it is dropped here, nothing else.
+.venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | sed '/BuildBackendWarning: Editable installation\./,/with strategy, WheelFile/d' || true
 .venv/bin/python -c 'import cna_nb, torch, transformers, nbdev; print("cna_nb", cna_nb.__version__, "| torch", torch.__version__, "| transformers", transformers.__version__, "| nbdev", nbdev.__version__)'
 HF_HUB_OFFLINE=1 .venv/bin/cna prepare

@@ -4,16 +4,18 @@
 
 # %% ../nbs/01_models.ipynb #7560b01c
 from __future__ import annotations
-import hashlib, importlib.util, os, shutil, time
+import contextlib, hashlib, importlib.util, os, shutil, time, weakref
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.utils import logging as hf_logging
 from .locks import file_lock
 
 # %% auto #0
 __all__ = ['EMBEDDED', 'DEFAULT_MODEL', 'DTYPES', 'DTYPE_ENV', 'EmbeddedModel', 'gguf_parts', 'cache_dir', 'assemble_gguf',
-           'embedded_model_dir', 'prepare_tokenizer', 'native_bf16', 'forced_dtype', 'resolve_dtype', 'load_model']
+           'embedded_model_dir', 'prepare_tokenizer', 'native_bf16', 'forced_dtype', 'resolve_dtype', 'quiet_loading',
+           'load_model', 'loaded_model']
 
 # %% ../nbs/01_models.ipynb #a088480e
 @dataclass(frozen=True)
@@ -117,9 +119,10 @@ def embedded_model_dir(name: str=DEFAULT_MODEL, # a key of `EMBEDDED`
         if verbose:
             print(f"assembled and verified {gguf.name} ({spec.size/1e6:.0f} MB) in {time.time()-t0:.1f}s; "
                   f"dequantizing (first use only)…")
-        tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(work, gguf_file=gguf.name, dtype=torch.float32)
-        _clear_quantizer_marks(model).save_pretrained(work/'st')
+        with quiet_loading():        # our two lines say what happens; transformers' bars would add a screen of redraws
+            tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(work, gguf_file=gguf.name, dtype=torch.float32)
+            _clear_quantizer_marks(model).save_pretrained(work/'st')
         tok.save_pretrained(work/'st')
         del model
         shutil.rmtree(final, ignore_errors=True)
@@ -187,6 +190,16 @@ def resolve_dtype(dtype: torch.dtype|str|None='auto', # 'auto', 'float32', 'bflo
         return torch.bfloat16 if native_bf16(dev) else torch.float32
     raise ValueError(f"dtype {dtype!r} is not supported: use 'auto', 'float32', 'bfloat16' or 'float16'")
 
+# %% ../nbs/01_models.ipynb #72b3ad49
+@contextlib.contextmanager
+def quiet_loading():
+    "transformers' own progress bars (loading weights, converting a GGUF) off while a model loads; as they were after."
+    on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try: yield
+    finally:
+        if on: hf_logging.enable_progress_bar()
+
 # %% ../nbs/01_models.ipynb #42f70c9d
 def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id or local folder; None = embedded default
                dtype: torch.dtype|str|None=None,
@@ -201,9 +214,10 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
     path = embedded_model_dir(name) if name in EMBEDDED else name
     if name not in EMBEDDED and Path(path).exists(): return _load_folder(Path(path), name, dtype, device_map, kwargs)
     try:
-        tok = AutoTokenizer.from_pretrained(path)
-        model, info = AutoModelForCausalLM.from_pretrained(
-            path, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
+        with quiet_loading():
+            tok = AutoTokenizer.from_pretrained(path)
+            model, info = AutoModelForCausalLM.from_pretrained(
+                path, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
     except (OSError, ValueError) as e:  # missing folder, unknown id, offline hub
         raise OSError(f"could not load {name!r}: not an embedded model ({sorted(EMBEDDED)}), nor a local folder, nor "
                       f"an HF id in the local cache. Pass a folder with config.json and weights, or download the model "
@@ -211,6 +225,8 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
     return _checked(model, info, tok, name)
 
 # %% ../nbs/01_models.ipynb #662f400e
+_LOADED = weakref.WeakKeyDictionary()     # every model `load_model` returned and still alive -> (name, tokenizer)
+
 def _checked(model, info: dict, tok, name: str):
     "The loaded model in eval mode, refused when transformers had to fill any of its weights with random numbers."
     mismatched = [str(k[0] if isinstance(k, tuple) else k) for k in info.get('mismatched_keys') or []]
@@ -223,7 +239,9 @@ def _checked(model, info: dict, tok, name: str):
                          f"this model's; re-save or re-download it")
     model.eval()
     model.name_or_path = name
-    return model, prepare_tokenizer(tok)
+    tok = prepare_tokenizer(tok)
+    _LOADED[model] = (name, tok)
+    return model, tok
 
 # %% ../nbs/01_models.ipynb #322d0d09
 def _load_folder(folder: Path, name: str, dtype, device_map, kwargs):
@@ -244,9 +262,10 @@ def _load_folder(folder: Path, name: str, dtype, device_map, kwargs):
         raise ValueError(f"model folder {name!r} has no weight files (*.safetensors or *.bin): save the model there "
                          f"with model.save_pretrained(folder)")
     try:
-        tok = AutoTokenizer.from_pretrained(folder)
-        model, info = AutoModelForCausalLM.from_pretrained(
-            folder, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
+        with quiet_loading():
+            tok = AutoTokenizer.from_pretrained(folder)
+            model, info = AutoModelForCausalLM.from_pretrained(
+                folder, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
     except (MemoryError, ImportError, torch.cuda.OutOfMemoryError):
         raise   # not the files' fault: the library's own message says what
     # truncated safetensors, wrong shapes, an unknown architecture: the library's own exception types vary
@@ -255,3 +274,10 @@ def _load_folder(folder: Path, name: str, dtype, device_map, kwargs):
         raise ValueError(f"model folder {name!r} could not be loaded ({type(e).__name__}: {first}): its files are "
                          f"damaged or do not belong together; save the model again") from None
     return _checked(model, info, tok, name)
+
+# %% ../nbs/01_models.ipynb #e000d019
+def loaded_model(name: str, dtype: torch.dtype|str|None=None): # None: the dtype `load_model(name)` would pick
+    "A live (model, tokenizer) that `load_model(name)` returned in `dtype`, the most recently loaded, or None."
+    dt = resolve_dtype(dtype if dtype is not None else (EMBEDDED[name].dtype if name in EMBEDDED else 'auto'))
+    live = [(m, t) for m, (n, t) in list(_LOADED.items()) if n == name and m.dtype == dt]
+    return live[-1] if live else None
