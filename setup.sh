@@ -14,6 +14,8 @@ else
 fi
 # setuptools prints an informational note ("Editable installation. Please be careful with folders in your working directory …")
 # for every editable install of a flat layout like nbdev's; it is not a packaging problem, so it is dropped here, nothing else.
-.venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | sed '/BuildBackendWarning: Editable installation\./,/with strategy, WheelFile/d' || true
+# pip's own exit status is kept (pipefail): `grep -v` alone may exit 1 when nothing is left to print, so it is guarded.
+.venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | { grep -v 'is ignored' || true; } \
+  | sed '/BuildBackendWarning: Editable installation\./,+9d'     # the note is 10 lines: a bounded range, never the rest
 .venv/bin/python -c 'import cna_nb, torch, transformers, nbdev; print("cna_nb", cna_nb.__version__, "| torch", torch.__version__, "| transformers", transformers.__version__, "| nbdev", nbdev.__version__)'
 HF_HUB_OFFLINE=1 .venv/bin/cna prepare

@@ -11,7 +11,8 @@ from .data import asset_path, sha256_file
 from .fingerprint import model_fingerprint
 from .architectures import decoder_layers
 from .capture import PerPrompt, run_capture
-from .models import load_model, loaded_model, EMBEDDED
+from .models import load_model, loaded_model, embedded_model_dir, prepare_tokenizer, EMBEDDED
+from transformers import AutoTokenizer
 from .hooks import is_hooked
 from . import __version__
 
@@ -113,7 +114,7 @@ class ProbeJudge:
         self.path = Path(path) if path is not None else asset_path('judge/probe.json')
         if not self.path.exists(): raise FileNotFoundError(f"no judge file at {self.path}: fit one with fit_judge(...)")
         self.spec, self.reader, self.batch_size = json.loads(self.path.read_text()), reader, batch_size
-        self.shared = False     # True when the reader is a copy the session holds for its own use (see `_reader`)
+        self.shared, self._shared_ok = False, False  # True: the reader's weights are a copy the session holds (`_reader`)
         self.verdict, self.attempt = _tensors(self.spec['verdict']), _tensors(self.spec['attempt'])
         self.file_id = sha256_file(self.path)[:12]
     @property
@@ -129,25 +130,28 @@ from fastcore.basics import patch
 # %% ../nbs/11a_probe.ipynb #290002e1
 @patch
 def _reader(self:ProbeJudge):
-    """The (model, tokenizer) that reads: a copy of the reader the session already holds (same weights and dtype, proven
-    by fingerprint, nothing steering it) or one loaded once per session, checked against the judge's provenance."""
-    fps = self.spec['reader']['fingerprints']
+    """The (model, tokenizer) that reads: the weights of a copy of the reader the session already holds (same weights and
+    dtype, proven by fingerprint, nothing steering it) with a tokenizer of the judge's own, or a model loaded once per
+    session; checked against the judge's provenance."""
+    fps, name = self.spec['reader']['fingerprints'], self.spec['reader']['name']
     if self.reader is None:
-        name = self.spec['reader']['name']
         held = loaded_model(name) if name in EMBEDDED else None
         if held is not None and not is_hooked(held[0]) and model_fingerprint(held[0]) in fps.values():
-            self.reader, self.shared = held, True      # the model under study is the reader: one copy in memory
+            if f'{name}:tok' not in _READERS: _READERS[f'{name}:tok'] = prepare_tokenizer(
+                AutoTokenizer.from_pretrained(embedded_model_dir(name)))      # never the study's own tokenizer object
+            self.reader, self.shared, self._shared_ok = (held[0], _READERS[f'{name}:tok']), True, True
         else:
             if name not in _READERS: _READERS[name] = load_model(name)
             self.reader, self.shared = _READERS[name], False
     model = self.reader[0]
-    if getattr(model, '_cna_judge_ok', None) != self.file_id:
+    if not (self._shared_ok if self.shared else getattr(model, '_cna_judge_ok', None) == self.file_id):
         dt = str(model.dtype).replace('torch.', '')
         if model_fingerprint(model) not in fps.values():
-            raise ValueError(f"this judge was fitted on {self.spec['reader']['name']} and checked in {sorted(fps)} "
-                             f"(fingerprints {fps}); the reader given ({dt}) is another model, another dtype, or was "
-                             f"edited: pass reader=None to load the right one (CNA_NB_DTYPE unset, float32 or bfloat16)")
-        model._cna_judge_ok = self.file_id   # checked: a shared copy is checked again by every `scores` call
+            raise ValueError(f"this judge was fitted on {name} and checked in {sorted(fps)} (fingerprints {fps}); the "
+                             f"reader given ({dt}) is another model, another dtype, or was edited: pass reader=None to "
+                             f"load the right one (CNA_NB_DTYPE unset, float32 or bfloat16)")
+        if self.shared: self._shared_ok = True
+        else: model._cna_judge_ok = self.file_id   # a private copy: checked once (a shared one: before every read)
     return self.reader
 
 # %% ../nbs/11a_probe.ipynb #47955b27
@@ -157,7 +161,7 @@ def scores(self:ProbeJudge, prompts: list[str], replies: list[str], progress: bo
     not reliable: held-out κ about 0.4, see Validation)."""
     if self.shared and (is_hooked(self.reader[0]) or model_fingerprint(self.reader[0]) not in
                         self.spec['reader']['fingerprints'].values()):
-        self.reader = None        # the shared copy is steered or edited now: `_reader` loads a private one
+        self.reader, self.shared, self._shared_ok = None, False, False   # steered or edited now: `_reader` loads a private one
     model, tok = self._reader()   # a shared copy is fingerprinted again before every read (above)
     X = reader_features(model, tok, prompts, replies, self.spec['layer'], self.batch_size, progress)
     p, pa = probe_proba(self.verdict, X), probe_proba(self.attempt, X)[:, 1]

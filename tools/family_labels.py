@@ -35,13 +35,18 @@ def pool(model: str) -> list[dict]:
 
 
 def dtypes(model: str) -> dict[str, str]:
-    "Family -> the dtype its replies were generated in, from the timings files of tools/family_replies.py."
+    """Family -> the dtype its replies were generated in, from the timings files of tools/family_replies.py (a file that says
+    'all' means the families shipped when it ran); two files that disagree on a family stop the merge."""
+    from cna_nb.data import FAMILIES
     out = {}
     for f in sorted((POOL/model).glob('timings*.json')):
         t = json.loads(f.read_text())
         fams = t.get('families', 'all')
-        from cna_nb.data import FAMILIES
-        for fam in (FAMILIES if fams == 'all' else fams): out.setdefault(fam, t['dtype'])
+        for fam in (FAMILIES if fams == 'all' else fams):
+            if out.get(fam, t['dtype']) != t['dtype']:
+                raise SystemExit(f"{f.name} says {fam} was generated in {t['dtype']}, another timings file says {out[fam]}: "
+                                 f"remove the stale one")
+            out[fam] = t['dtype']
     return out
 
 

@@ -11,7 +11,7 @@ of every distinct (request, reply) pair for labellers who see nothing else.
     python tools/family_replies.py MODEL blind    # -> nbs/cna_out/families/MODEL/pool.jsonl and blind_<k>.txt (4 parts)
     python tools/family_replies.py MODEL pack     # -> benchmarks/results/families/MODEL.jsonl.gz: every reply, kept
 
-The model runs in the dtype `auto` picks on this machine (recorded in timings.json with the machine).
+The model runs in the dtype `auto` picks on this machine (recorded with the machine in timings_<families>.json).
 """
 import hashlib, json, sys, time
 from pathlib import Path
@@ -59,13 +59,14 @@ def generate(model_name: str, families=None):
     import torch
     from cna_nb.experiment import run
     from cna_nb.reproduce import machine
+    from cna_nb.data import FAMILIES
     e = experiment(model_name, families); t0 = time.time()
     res = run(e)
     made = sum(df.attrs.get('made', 0) for df in res.values())
     tag = 'all' if not families else '+'.join(families)
     (OUT/model_name/f'timings_{tag}.json').write_text(json.dumps(dict(seconds=round(time.time() - t0, 1), made=made,
         dtype=str(e.model.dtype).replace('torch.', ''), machine=machine(), conditions=CONDITIONS[model_name],
-        families=families or 'all'), indent=1))
+        families=list(families or FAMILIES)), indent=1))
     print(f"{made} replies made in {time.time() - t0:.0f} s ({str(e.model.dtype)})")
 
 
