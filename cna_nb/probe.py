@@ -114,7 +114,7 @@ class ProbeJudge:
         self.path = Path(path) if path is not None else asset_path('judge/probe.json')
         if not self.path.exists(): raise FileNotFoundError(f"no judge file at {self.path}: fit one with fit_judge(...)")
         self.spec, self.reader, self.batch_size = json.loads(self.path.read_text()), reader, batch_size
-        self.shared, self._shared_ok = False, False  # True: the reader's weights are a copy the session holds (`_reader`)
+        self.shared, self._shared_ok = False, False   # shared: the reader's weights are the session's copy (`_reader`)
         self.verdict, self.attempt = _tensors(self.spec['verdict']), _tensors(self.spec['attempt'])
         self.file_id = sha256_file(self.path)[:12]
     @property
@@ -130,9 +130,9 @@ from fastcore.basics import patch
 # %% ../nbs/11a_probe.ipynb #290002e1
 @patch
 def _reader(self:ProbeJudge):
-    """The (model, tokenizer) that reads: the weights of a copy of the reader the session already holds (same weights and
-    dtype, proven by fingerprint, nothing steering it) with a tokenizer of the judge's own, or a model loaded once per
-    session; checked against the judge's provenance."""
+    """The (model, tokenizer) that reads: the weights of the reader's copy the session already holds (same weights
+    and dtype, proven by fingerprint, nothing steering it) with the judge's own tokenizer, or a model loaded once
+    per session; checked against the judge's provenance."""
     fps, name = self.spec['reader']['fingerprints'], self.spec['reader']['name']
     if self.reader is None:
         held = loaded_model(name) if name in EMBEDDED else None
@@ -161,7 +161,7 @@ def scores(self:ProbeJudge, prompts: list[str], replies: list[str], progress: bo
     not reliable: held-out κ about 0.4, see Validation)."""
     if self.shared and (is_hooked(self.reader[0]) or model_fingerprint(self.reader[0]) not in
                         self.spec['reader']['fingerprints'].values()):
-        self.reader, self.shared, self._shared_ok = None, False, False   # steered or edited now: `_reader` loads a private one
+        self.reader, self.shared, self._shared_ok = None, False, False   # steered or edited: load a private copy
     model, tok = self._reader()   # a shared copy is fingerprinted again before every read (above)
     X = reader_features(model, tok, prompts, replies, self.spec['layer'], self.batch_size, progress)
     p, pa = probe_proba(self.verdict, X), probe_proba(self.attempt, X)[:, 1]
