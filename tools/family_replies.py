@@ -49,10 +49,15 @@ def experiment(model_name: str, families=None):
 def family_of(path: Path, prompt: str) -> str:
     "The family a results row belongs to: its file's name, or for the one-stage file the family holding its request."
     if path.stem != 'families': return path.stem
-    from cna_nb.data import FAMILIES, load_family
-    hits = [f for f in FAMILIES if prompt in load_family(f)]
-    assert len(hits) == 1, (prompt, hits)
-    return hits[0]
+    if not _OWNER:                      # request -> family, read once (the shipped families never share a request)
+        from cna_nb.data import FAMILIES, load_family
+        for f in FAMILIES:
+            for p in load_family(f): _OWNER[p] = f
+    if prompt not in _OWNER: raise SystemExit(f"{prompt[:60]!r} is in no shipped family: regenerate the results file")
+    return _OWNER[prompt]
+
+
+_OWNER: dict[str, str] = {}
 
 
 def generate(model_name: str, families=None):
