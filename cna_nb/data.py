@@ -234,7 +234,7 @@ DERIVED_SHA256 = {
     'families/safe_but_looks_unsafe.txt': '985ec4334b59f643907699f84d3473d07b9eb93fd367ef019ade2c6119fe96f1',
     'families/security_code.txt': 'a5458f648652433e8918607704ad66f2ec7700753cd561b3239d43624b313cda',
     'refusal_labels/labels.jsonl': '84a9404a189892a24502d3609400ca125aa5740c79e1b35cb81df50aaa099dcc',
-    'judge/families.json': '521aa92bda3742e708d5fa1f429eadc8f02d4e2520f87da6179c3a60bdf699f2',
+    'judge/families.json': 'dde41feb464df65a8f980a5508594469f2d1b82491ba7f67c070091bb9e8509b',
     'judge/probe.json': 'f2bbd398e92507030542734af9df6ea003c97efab8d21f37231b0a5c2d560574',
     'discovery/harmful.txt': 'f0b030213764b3b45765fa1af4d13355bf5bfac48e636523abd539701d926e76',
     'discovery/benign.txt': '5b684ba00ecef533cdf163d071aafee2a7d13b5f47f37a6c917395575329e388',
