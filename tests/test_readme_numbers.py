@@ -1,5 +1,6 @@
-"""The README's main result tables are quoted from kept result files: this re-reads the files and checks every quoted number."""
-import re
+"""The README's main result tables, and those of the results page it links to (nbs/results.ipynb), are quoted from kept result files:
+this re-reads the files and checks every quoted number; and the README fits on a screen or two."""
+import importlib.util, re
 from pathlib import Path
 import pandas as pd
 import pytest
@@ -8,9 +9,16 @@ ROOT = Path(__file__).resolve().parent.parent
 ROWS = {'baseline': 'baseline', 'CNA ablation (m = 0)': 'CNA m=0', 'random control (m = 0)': 'random m=0', 'CAA (α = 1)': 'CAA α=1'}
 
 
-def readme_table(after: str) -> dict[str, list[str]]:
-    "The rows of the first markdown table after the line that starts with `after`, by condition."
-    text = (ROOT/'README.md').read_text().split('\n')
+def results_page() -> str:
+    "nbs/results.ipynb rendered the way the README is (tools/render_readme.py)."
+    spec = importlib.util.spec_from_file_location('render_readme', ROOT/'tools/render_readme.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod.render(ROOT/'nbs/results.ipynb')[0]
+
+
+def readme_table(after: str, page: str = 'README') -> dict[str, list[str]]:
+    "The rows of the first markdown table after the line that starts with `after`, by condition, in the README or the results page."
+    text = ((ROOT/'README.md').read_text() if page == 'README' else results_page()).split('\n')
     start = next(i for i, l in enumerate(text) if l.startswith(after))
     rows, seen = {}, False
     for l in text[start:]:
@@ -22,13 +30,14 @@ def readme_table(after: str) -> dict[str, list[str]]:
     return rows
 
 
-@pytest.mark.parametrize('after, folder', [('`cna run` at its defaults', 'xeon-amx_f32_b64'),
-                                           ('**bfloat16** (`--dtype bfloat16`', 'xeon-amx_bf16_b64')])
-def test_readme_result_tables_match_the_kept_runs(after, folder):
+@pytest.mark.parametrize('after, folder, page', [('`cna run` at its defaults', 'xeon-amx_f32_b64', 'README'),
+                                                 ('`cna run` at its defaults', 'xeon-amx_f32_b64', 'results'),
+                                                 ('**bfloat16** (`--dtype bfloat16`', 'xeon-amx_bf16_b64', 'results')])
+def test_readme_result_tables_match_the_kept_runs(after, folder, page):
     """Refusal (probe judge) with its CI, the keyword list's refusal, verdict counts and quality (with the number too short to judge)
     of each condition, as printed in the README, equal the kept `cna run` summary."""
     kept = pd.read_csv(ROOT/'benchmarks/results/cna_run'/folder/'summary.csv').set_index('condition')
-    rows = readme_table(after)
+    rows = readme_table(after, page)
     assert set(rows) == set(ROWS.values())
     for cond, cells in rows.items():
         k = kept.loc[cond]
@@ -48,3 +57,16 @@ def test_readme_claims_come_from_the_kept_reports(model):
     row = lambda c: next(l for l in readme.splitlines() if l.startswith(f"| {c['claim']} |"))
     for c in rep['claims']:
         assert f"{c['measured'] or '—'} | **{c['verdict']}**" in row(c), (model, c['claim'])
+
+
+def test_readme_fits_on_a_screen_or_two():
+    "README.md at most 200 lines and 20 KB; what it no longer says is on the results page (nbs/results.ipynb), not gone."
+    text = (ROOT/'README.md').read_text()
+    assert text.count('\n') <= 200 and len(text.encode()) <= 20_000, (text.count('\n'), len(text.encode()))
+    page = results_page()
+    for heading in ('## Results on the embedded model', '### The paper at 1.5B scale', '### Capability, over-refusal and StrongREJECT',
+                    '### CNA vs residual-stream steering', '### Which behaviours does CNA control', '### Localization and stability',
+                    '### Mixture-of-experts models', '## Performance', '### bfloat16 or float32', '## Tutorials and the explorer',
+                    '### Check the judge on your own run'):
+        assert heading in page, heading
+    assert '](nbs/results.ipynb' in text
