@@ -19,7 +19,7 @@ Prompts are tokenized by `cna_nb.testing.CharTok` (one token per character): no 
 
     python benchmarks/gpu.py [--models llama-3.2-1b,llama-3.1-8b,qwen2.5-7b] [--batches 1,2,4,8,16,32,64] [--reps 3] [--tiny] [--out FILE]
 
-Measured on an H100 (2026-11-23): benchmarks/results/gpu/ and README's "On a GPU".
+Measured on an H100 (2026-11-23): benchmarks/results/gpu/ and the results page's "On a GPU" (nbs/results.ipynb).
 """
 import argparse, json, os, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(__file__))

@@ -86,8 +86,8 @@ def cmd_prepare(a):
 
 # %% ../nbs/17a_commands.ipynb #3f465cd9
 def which_table(a, model) -> str:
-    """The line `cna run` prints under its table: the dtype, why it was chosen, and the README table these numbers
-    should match."""
+    """The line `cna run` prints under its table: the dtype, why it was chosen, and the kept table (the README's, or the
+    results page's) these numbers should match."""
     dt = str(model.dtype).replace('torch.', '')
     why = ('--dtype' if a.dtype not in (None, 'auto') else f'{DTYPE_ENV}={forced_dtype()}' if forced_dtype()
            else f"auto: {'native' if native_bf16(getattr(model, 'device', 'cpu')) else 'no native'} bfloat16 on this "
@@ -96,15 +96,17 @@ def which_table(a, model) -> str:
     if any(getattr(a, k) != v for k, v in RUN_DEFAULTS.items() if not (k == 'model' and a.model == DEFAULT_MODEL)):
         return f"{line}; these are not the README's settings, so no README table applies"
     if dt == 'float32':
-        return (f"{line}: compare with the README's float32 table (Results on the embedded model); float32 replies "
+        return (f"{line}: compare with the README's float32 table (also in nbs/results.ipynb); "
+                f"float32 replies "
                 f"measured the same on "
                 f"AVX2 and AMX CPUs and at batch sizes 16, 48 and 64, so the numbers should match exactly")
     if dt == 'bfloat16':
         this = '' if a.batch_size == RUN_BATCH else f' (this run: {a.batch_size})'
-        return (f"{line}: compare with the README's bfloat16 table (Results on the embedded model), measured on an "
+        return (f"{line}: compare with the bfloat16 table of nbs/results.ipynb (Results on the embedded model), "
+                f"measured on an "
                 f"Intel Xeon with AMX at --batch-size {RUN_BATCH}{this}; bfloat16 rounding depends on the kernels and "
                 f"the batch size, so a few replies may differ elsewhere")
-    return f"{line}: the README has no {dt} table"
+    return f"{line}: no kept table in {dt} (README, nbs/results.ipynb)"
 
 # %% ../nbs/17a_commands.ipynb #15c3158c
 def cmd_run(a):

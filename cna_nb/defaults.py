@@ -11,6 +11,6 @@ __all__ = ['MAX_NEW_TOKENS', 'CIRCUIT_FRAC', 'RUN_BATCH', 'RUN_DEFAULTS']
 # %% ../nbs/00a_defaults.ipynb #a615a5d0
 MAX_NEW_TOKENS = 48     # tokens generated per reply
 CIRCUIT_FRAC = 0.001    # circuit size: the paper's 0.1% of all MLP neurons (all layers together)
-RUN_BATCH = 64          # `cna run`'s batch: chosen from measurements (README, Performance), 2× faster than 16
+RUN_BATCH = 64          # `cna run`'s batch: chosen from measurements (results page, Performance): 2× faster than 16
 RUN_DEFAULTS = dict(model=None, limit=100, max_new_tokens=MAX_NEW_TOKENS, frac=CIRCUIT_FRAC, m=0.0, caa_alpha=1.0,
                     seed=0)

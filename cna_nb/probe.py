@@ -111,7 +111,8 @@ def _tensors(d: dict) -> dict: return {k: torch.tensor(v, dtype=torch.float64) f
 
 # %% ../nbs/11a_probe.ipynb #af0b6035
 class ProbeJudge:
-    "Refused / complied / degenerate and attempt for (request, reply) pairs, from probes on a reader's activations."
+    """Refused / complied / degenerate and attempt for (request, reply) pairs, from probes on a reader's activations
+    (of the pair, or of the reply alone when the file says `inputs: reply`)."""
     def __init__(self, path: str|Path|None=None, # a judge file from `fit_judge(...)`; None = the shipped one
                  reader=None, # (model, tokenizer) of the judge's reader; None = load it on first use
                  batch_size: int=32):
@@ -121,6 +122,9 @@ class ProbeJudge:
         self.shared, self._shared_ok = False, False   # shared: the reader's weights are the session's copy (`_reader`)
         self.verdict, self.attempt = _tensors(self.spec['verdict']), _tensors(self.spec['attempt'])
         self.file_id = sha256_file(self.path)[:12]
+        if self.spec.get('inputs', 'pair') not in ('pair', 'reply'):
+            raise ValueError(f"{self.path}: inputs must be 'pair' or 'reply', got {self.spec['inputs']!r}: "
+                             "refit it with fit_judge")
     @property
     def id(self) -> str:
         "The judge file's sha256 (12 hex) and the dtype its reader reads in: rows judged otherwise are judged again."
@@ -187,7 +191,7 @@ def __call__(self:ProbeJudge, prompt: str, reply: str) -> str:
 def fit_judge(labels: pd.DataFrame, # columns prompt, reply, label (refused/complied/degenerate), attempt (yes/no)
               model, tok, reader_name: str, # the reader and the name `load_model` knows it by
               path: str|Path, layer: int=11, lam: float=0.03, batch_size: int=32, progress: bool=True,
-              features: torch.Tensor|None=None, # precomputed `reader_features` of `labels` (the same reader and layer)
+              features: torch.Tensor|None=None, # precomputed `reader_features` of `labels` (same reader/layer/reply_only)
               labels_sha256: str|None=None,
               reply_only: bool=False, # the probes read the reply without its request (`judge_inputs`)
              ) -> ProbeJudge:

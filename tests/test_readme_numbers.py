@@ -48,12 +48,13 @@ def test_readme_result_tables_match_the_kept_runs(after, folder, page):
         assert int(k.n) == 100 and int(k.max_new_tokens) == 48
 
 
+@pytest.mark.parametrize('page', ['README', 'results'])
 @pytest.mark.parametrize('model', ['qwen2.5-coder-0.5b-instruct', 'qwen2.5-coder-1.5b-instruct'])
-def test_readme_claims_come_from_the_kept_reports(model):
+def test_readme_claims_come_from_the_kept_reports(model, page):
     "Every claim's measured figure and verdict in the README's paper-scale table is the one in that run's kept report.json."
     import json
     rep = json.loads((ROOT/'benchmarks/results/reproduce'/model/'report.json').read_text())
-    readme = (ROOT/'README.md').read_text()
+    readme = (ROOT/'README.md').read_text() if page == 'README' else results_page()
     row = lambda c: next(l for l in readme.splitlines() if l.startswith(f"| {c['claim']} |"))
     for c in rep['claims']:
         assert f"{c['measured'] or '—'} | **{c['verdict']}**" in row(c), (model, c['claim'])
@@ -67,6 +68,6 @@ def test_readme_fits_on_a_screen_or_two():
     for heading in ('## Results on the embedded model', '### The paper at 1.5B scale', '### Capability, over-refusal and StrongREJECT',
                     '### CNA vs residual-stream steering', '### Which behaviours does CNA control', '### Localization and stability',
                     '### Mixture-of-experts models', '## Performance', '### bfloat16 or float32', '## Tutorials and the explorer',
-                    '### Check the judge on your own run'):
+                    '### Check the judge on your own run', '### On a GPU', '## Set-up and commands in full'):
         assert heading in page, heading
     assert '](nbs/results.ipynb' in text

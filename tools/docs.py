@@ -14,9 +14,9 @@ What it does, in order:
    from the network (no fonts or scripts from a CDN; `mathjax_path` names a local file, so a page with math would never link
    MathJax's CDN — none holds math today, and the browser test fails on any request off the local files), and the navigation in
    the notebooks' order: the home page (the README's notebook), the results page, the stages, the tutorials, the API reference.
-4. Runs `sphinx-build` into `_docs/`: warnings are printed and counted (0 at the time of writing); an error stops the build.
+4. Runs `sphinx-build` into `_docs/`: any warning (a reference MyST could not resolve, an image not found) fails the build.
 """
-import argparse, importlib, inspect, json, re, shutil, subprocess, sys, time
+import argparse, dataclasses, importlib, inspect, json, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +56,10 @@ def convert(src: Path, dst: Path) -> dict:
             if not code and not c.get('outputs'): continue
             outs = [o for o in c.get('outputs', []) if not (o.get('output_type') == 'display_data'
                                                           and 'application/vnd.jupyter.widget-view+json' in o.get('data', {}))]
+            for o in outs:                                            # transformers' progress bars, as render_readme drops them
+                if o.get('output_type') == 'stream':
+                    o['text'] = re.sub(r'Loading weights:[^\n]*?(it/s\]|s/it\])\n?', '', ''.join(o['text']))
+            outs = [o for o in outs if o.get('output_type') != 'stream' or o['text']]
             c = dict(c, source=code, outputs=outs, metadata={'tags': tags} if tags else {})
         elif c['cell_type'] == 'raw': continue
         else: c = dict(c, source=''.join(c['source']).replace('](nbs/', ']('))   # README paths (index.ipynb) -> site paths
@@ -77,13 +81,13 @@ def where_defined(module) -> dict:
     "symbol -> (notebook, cell id) from the `# %% ../nbs/x.ipynb #cellid` markers nbdev writes before each exported cell."
     out, cur = {}, None
     for line in Path(module.__file__).read_text().splitlines():
-        m = re.match(r'# %% \.\./nbs/(\S+\.ipynb) #(\w+)', line)
+        m = re.match(r'# %% \.\./nbs/(\S+\.ipynb) #([\w-]+)', line)
         if m: cur = m.groups(); continue
-        m = re.match(r'(?:def|class)\s+(\w+)|(\w+(?:\s*,\s*\w+)*)\s*=', line)
+        p = re.match(r'def (\w+)\(self:\s*(\w+)', line)           # a @patch'ed method: Class.name only
+        if cur and p: out.setdefault(f'{p.group(2)}.{p.group(1)}', cur); continue
+        m = re.match(r'(?:def|class)\s+(\w+)|(\w+(?:\s*,\s*\w+)*)\s*(?::[^=]+)?=', line)   # x = …, a, b = …, x: T = …
         if cur and m:
             for name in re.split(r'\s*,\s*', m.group(1) or m.group(2)): out.setdefault(name, cur)
-        m = re.match(r'def (\w+)\(self:\s*(\w+)', line)           # a @patch'ed method
-        if cur and m: out.setdefault(f'{m.group(2)}.{m.group(1)}', cur)
     return out
 
 
@@ -107,6 +111,18 @@ def _params(obj) -> list[tuple]:
         default = '' if v.default is inspect.Parameter.empty else repr(v.default)
         rows.append((k, str(anno).replace('|', '\\|'), default.replace('|', '\\|'), (v.docment or '').replace('|', '\\|')))
     return rows
+
+
+def _class_params(cls) -> list[tuple]:
+    """A class's parameters: a dataclass's fields (their comments, or `field(metadata={'help': …})`), else its `__init__`'s."""
+    if not dataclasses.is_dataclass(cls): return _params(cls.__init__)
+    rows = {r[0]: r for r in _params(cls)}
+    out = []
+    for f in dataclasses.fields(cls):
+        if not f.init: continue
+        n, a, d, doc = rows.get(f.name, (f.name, str(f.type).replace('|', '\\|'), '', ''))
+        out.append((n, a, d, doc or str(f.metadata.get('help', '')).replace('|', '\\|')))
+    return out
 
 
 def _table(rows) -> str:
@@ -139,13 +155,13 @@ def api_page(modname: str, pages: dict) -> tuple[str, int]:
         if obj is None: continue
         n += 1
         if inspect.isclass(obj):
-            out.append(f"````{{py:class}} {name}{_sig(obj)}\n:module: cna_nb.{modname}\n\n{_doc(obj)}\n\n{_table(_params(obj.__init__))}"
+            out.append(f"````{{py:class}} {name}{_sig(obj)}\n:module: cna_nb.{modname}\n\n{_doc(obj)}\n\n{_table(_class_params(obj))}"
                        f"{_source(defs, name, pages)}")
             for mname, m in sorted(vars(obj).items()):
                 if mname.startswith('_') or not (inspect.isfunction(m) or isinstance(m, property)): continue
                 if isinstance(m, property):
                     out.append(f"```{{py:property}} {mname}\n\n{_doc(m)}\n```\n"); continue
-                src = _source(defs, f'{name}.{mname}', pages)
+                src = _source(defs, f'{name}.{mname}' if f'{name}.{mname}' in defs else name, pages)
                 out.append(f"```{{py:method}} {mname}{_sig(m)}\n\n{_doc(m)}\n\n{_table(_params(m))}{src}```\n")
             out.append("````\n")
         elif callable(obj):
@@ -163,6 +179,7 @@ project = "cna_nb"
 author = "cna_nb contributors"
 extensions = ["myst_nb"]
 nb_execution_mode = "off"                 # the notebooks' stored outputs, never executed here
+nb_render_markdown_format = "myst"        # Markdown outputs (the generated tables) rendered as MyST, tables included
 nb_output_stderr = "show"              # warnings a cell printed stay on its page
 myst_enable_extensions = ["colon_fence", "html_image"]
 myst_heading_anchors = 3
@@ -186,7 +203,13 @@ def main():
     ap.add_argument('--src', default='_docs_src'); ap.add_argument('--out', default='_docs')
     a = ap.parse_args()
     t0 = time.time()
+    if not (Path(sys.executable).parent/'sphinx-build').exists():
+        raise SystemExit("the docs extra is not installed (Sphinx, MyST-NB, the PyData theme; Python >= 3.11): "
+                         ".venv/bin/pip install -e '.[docs]'")
     src, out = ROOT/a.src, ROOT/a.out
+    for d, mark in ((src, 'conf.py'), (out, '.buildinfo')):        # never delete a folder this script did not write
+        if d.exists() and any(d.iterdir()) and not (d/mark).exists():
+            raise SystemExit(f"{d} exists and is not a docs {'source' if d == src else 'output'} folder (no {mark}): pick another --src/--out")
     if src.exists(): shutil.rmtree(src)
     src.mkdir(parents=True)
     stages = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if p.name not in ('index.ipynb', 'results.ipynb'))
@@ -229,6 +252,7 @@ def main():
     warns = [l for l in r.stderr.splitlines() if 'WARNING' in l or 'ERROR' in l]
     for w in warns[:40]: print(w.replace(str(src) + '/', ''))
     if r.returncode: print(r.stderr[-3000:]); raise SystemExit(f"sphinx-build failed (exit {r.returncode})")
+    if warns: raise SystemExit(f"sphinx-build: {len(warns)} warnings (above): a warning is a broken reference or page; fix it")
     shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
     print(f"docs: built {shown}/ ({len(list(out.rglob('*.html')))} pages, {len(warns)} warnings) in {time.time() - t0:.0f} s; "
           f"open {shown}/index.html")
