@@ -20,6 +20,8 @@ import argparse, dataclasses, importlib, inspect, json, re, shutil, subprocess, 
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'tools'))
+from render_readme import BARS     # the README's rule for progress bars in stored outputs, one place
 DIRECTIVE = re.compile(r'^#\|\s*(.*)$')
 
 
@@ -58,7 +60,7 @@ def convert(src: Path, dst: Path) -> dict:
                                                           and 'application/vnd.jupyter.widget-view+json' in o.get('data', {}))]
             for o in outs:                                            # transformers' progress bars, as render_readme drops them
                 if o.get('output_type') == 'stream':
-                    o['text'] = re.sub(r'Loading weights:[^\n]*?(it/s\]|s/it\])\n?', '', ''.join(o['text']))
+                    o['text'] = BARS.sub('', ''.join(o['text']))
             outs = [o for o in outs if o.get('output_type') != 'stream' or o['text']]
             c = dict(c, source=code, outputs=outs, metadata={'tags': tags} if tags else {})
         elif c['cell_type'] == 'raw': continue

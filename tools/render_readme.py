@@ -8,6 +8,9 @@ from pathlib import Path
 root = Path(__file__).resolve().parent.parent
 
 
+BARS = re.compile(r'Loading weights:[^\n]*?(it/s\]|s/it\])\n?')   # transformers' progress bars in a stored output
+
+
 def render(path: Path) -> tuple[str, int]:
     "A notebook as Markdown (the README's rules), and its cell count."
     nb = json.loads(Path(path).read_text(encoding='utf-8'))
@@ -24,7 +27,7 @@ def render(path: Path) -> tuple[str, int]:
             if 'data' in o and 'text/markdown' in o['data']: out.append(''.join(o['data']['text/markdown']).strip()); continue
             if o.get('output_type') == 'stream' and o.get('name') == 'stdout': texts.append(''.join(o['text']))
             elif 'data' in o and 'text/plain' in o['data'] and 'image/png' not in o['data']: texts.append(''.join(o['data']['text/plain']))
-        texts = [re.sub(r'Loading weights:[^\n]*?(it/s\]|s/it\])', '', t) for t in texts]   # progress bars
+        texts = [BARS.sub('', t) for t in texts]
         if texts: out.append("```\n" + ''.join(texts).rstrip() + "\n```")
     return '\n\n'.join(out) + '\n', len(nb['cells'])
 
