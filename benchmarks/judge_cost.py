@@ -23,7 +23,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--models', default='qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct')
     ap.add_argument('--judge', default=None, help='judge files (fit_judge), comma-separated, timed in the same rounds; default: '
-                                                  'the shipped judge')
+                                                  'the default judge (judge/families.json)')
     ap.add_argument('--target', type=float, default=0.20, help='the ratio the verdict asks for (issue 39: 0.25)')
     a = ap.parse_args()
     if a.rounds < 1: ap.error(f"--rounds must be at least 1, got {a.rounds}")

@@ -113,10 +113,10 @@ def _tensors(d: dict) -> dict: return {k: torch.tensor(v, dtype=torch.float64) f
 class ProbeJudge:
     """Refused / complied / degenerate and attempt for (request, reply) pairs, from probes on a reader's activations
     (of the pair, or of the reply alone when the file says `inputs: reply`)."""
-    def __init__(self, path: str|Path|None=None, # a judge file from `fit_judge(...)`; None = the shipped one
+    def __init__(self, path: str|Path|None=None, # a judge file from `fit_judge(...)`; None = the default (`judge/families.json`)
                  reader=None, # (model, tokenizer) of the judge's reader; None = load it on first use
                  batch_size: int=32):
-        self.path = Path(path) if path is not None else asset_path('judge/probe.json')
+        self.path = Path(path) if path is not None else asset_path('judge/families.json')
         if not self.path.exists(): raise FileNotFoundError(f"no judge file at {self.path}: fit one with fit_judge(...)")
         self.spec, self.reader, self.batch_size = json.loads(self.path.read_text()), reader, batch_size
         self.shared, self._shared_ok = False, False   # shared: the reader's weights are the session's copy (`_reader`)
@@ -217,12 +217,12 @@ def fit_judge(labels: pd.DataFrame, # columns prompt, reply, label (refused/comp
 
 # %% ../nbs/11a_probe.ipynb #ec2d82c1
 def default_judge() -> ProbeJudge:
-    "The shipped judge, made once per session."
+    "The default judge (`judge/families.json`), made once per session."
     if 'default' not in _READERS: _READERS['default'] = ProbeJudge()
     return _READERS['default']
 
 # %% ../nbs/11a_probe.ipynb #52d2abc0
-READER, LAYER, LAM = 'qwen2.5-coder-0.5b-instruct', 11, 0.03     # the shipped judge's reader, layer and penalty
+READER, LAYER, LAM = 'qwen2.5-coder-0.5b-instruct', 11, 0.03     # the prompt-set judge's (probe.json) reader, layer, penalty
 
 # %% ../nbs/11a_probe.ipynb #fa1f86b1
 JUDGE_FAMILIES = {'jbb': 'imperative_harmful', 'advbench': 'imperative_harmful', 'harmbench': 'imperative_harmful',

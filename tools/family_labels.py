@@ -1,5 +1,5 @@
 """Issue 39: the blind labellers' answers for the prompt-family replies (tools/family_replies.py) merged into
-cna_nb/assets/refusal_labels/families.jsonl — held out: never used to fit the shipped judge — with the pool's hidden fields.
+cna_nb/assets/refusal_labels/families.jsonl — held out: never used to fit the prompt-set judge (probe.json) — with the pool's hidden fields.
 
     python tools/family_labels.py merge MODEL FILE [FILE …]      # FILE lines: N<TAB>label<TAB>attempt (attempt: yes/no/-)
     python tools/family_labels.py second MODEL FILE               # a second labeller's answers -> families_second.jsonl
