@@ -113,7 +113,7 @@ def _tensors(d: dict) -> dict: return {k: torch.tensor(v, dtype=torch.float64) f
 class ProbeJudge:
     """Refused / complied / degenerate and attempt for (request, reply) pairs, from probes on a reader's activations
     (of the pair, or of the reply alone when the file says `inputs: reply`)."""
-    def __init__(self, path: str|Path|None=None, # a judge file from `fit_judge(...)`; None = the default (`judge/families.json`)
+    def __init__(self, path: str|Path|None=None, # a judge file from `fit_judge(...)`; None = judge/families.json
                  reader=None, # (model, tokenizer) of the judge's reader; None = load it on first use
                  batch_size: int=32):
         self.path = Path(path) if path is not None else asset_path('judge/families.json')
@@ -222,7 +222,7 @@ def default_judge() -> ProbeJudge:
     return _READERS['default']
 
 # %% ../nbs/11a_probe.ipynb #52d2abc0
-READER, LAYER, LAM = 'qwen2.5-coder-0.5b-instruct', 11, 0.03     # the prompt-set judge's (probe.json) reader, layer, penalty
+READER, LAYER, LAM = 'qwen2.5-coder-0.5b-instruct', 11, 0.03     # probe.json's reader, layer, penalty
 
 # %% ../nbs/11a_probe.ipynb #fa1f86b1
 JUDGE_FAMILIES = {'jbb': 'imperative_harmful', 'advbench': 'imperative_harmful', 'harmbench': 'imperative_harmful',
