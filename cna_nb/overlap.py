@@ -4,6 +4,7 @@
 
 # %% ../nbs/16_overlap.ipynb #c8285ffc
 from __future__ import annotations
+import difflib
 from dataclasses import dataclass, field
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt, seaborn as sns
@@ -14,10 +15,12 @@ from .circuit import Circuit, find_circuit
 from .conditions import Condition
 from .experiment import Experiment, Settings, Stage, run
 from .models import load_model
+from .stats import wilson_ci, bootstrap_ci
 
 # %% auto #0
 __all__ = ['localization', 'layer_table', 'plot_localization', 'plot_experts', 'overlap', 'layer_overlap', 'null_overlap',
-           'steering_table', 'split_half_circuits', 'stability_table', 'ModelComparison', 'compare_models']
+           'steering_table', 'content_shift', 'shift_table', 'split_half_circuits', 'stability_table',
+           'ModelComparison', 'compare_models']
 
 # %% ../nbs/16_overlap.ipynb #d289b67b
 def localization(circuit: Circuit) -> pd.Series:
@@ -143,6 +146,29 @@ def steering_table(models: dict, # name -> (model, tokenizer)
         df = run(e, progress=False)['steer']
         parts.append(df.assign(model=name, m=df.condition.map({c.label: c.m for c in conds})))
     return pd.concat(parts, ignore_index=True)
+
+# %% ../nbs/16_overlap.ipynb #0de199f0
+def content_shift(a: str, b: str) -> float:
+    """How far reply `a` moved from reply `b`: 1 − difflib ratio of their word sequences (0 = same words, 1 = none shared
+    in order).
+    >>> content_shift('the cat sat', 'the cat sat'), round(content_shift('the cat sat', 'a dog ran'), 2)
+    (0.0, 1.0)
+    """
+    return 1 - difflib.SequenceMatcher(None, a.split(), b.split(), autojunk=False).ratio()
+
+# %% ../nbs/16_overlap.ipynb #38bc8cb3
+def shift_table(steer: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, circuit, m) of `steering_table` rows: refusal rate (Wilson), the share of replies that changed and
+    the mean content shift (bootstrap CI) against the same model's unsteered (m = 1) reply to the same prompt."""
+    base = steer[steer.m == 1].drop_duplicates(['model', 'prompt']).set_index(['model', 'prompt']).reply
+    rows = []
+    for (mo, ci, m), g in steer.groupby(['model', 'circuit', 'm'], sort=False):
+        k, n = int((g.verdict == 'refused').sum()), len(g)
+        d = [content_shift(r, base[(mo, p)]) for p, r in zip(g.prompt, g.reply)]
+        lo, hi = wilson_ci(k, n); slo, shi = bootstrap_ci(d)
+        rows.append(dict(model=mo, circuit=ci, m=m, n=n, refusal=k / n, refusal_lo=lo, refusal_hi=hi,
+                         changed=sum(x > 0 for x in d) / n, shift=sum(d) / n, shift_lo=slo, shift_hi=shi))
+    return pd.DataFrame(rows)
 
 # %% ../nbs/16_overlap.ipynb #4fb81310
 def split_half_circuits(model, tok, positive: list[str], negative: list[str], seed: int=0, **find_kw) -> tuple[Circuit,

@@ -15,7 +15,7 @@ LAYERS = {
     'interfaces': "what a person touches: the explorer, the `cna` commands and parser, the front door",
 }
 MODULES = {
-    'foundations': ['data', 'defaults', 'locks', 'models', 'fingerprint', 'testing', 'prompts', 'moe'],
+    'foundations': ['data', 'defaults', 'locks', 'registry', 'models', 'fingerprint', 'testing', 'prompts', 'moe'],
     'core': ['architectures', 'hooks', 'decoding', 'capture', 'deltas', 'universal', 'circuit', 'interventions', 'conditions'],
     'evaluation': ['scoring', 'measures', 'stats', 'plots', 'labels', 'summary', 'judges', 'probe', 'store', 'runner', 'mmlu'],
     'experiments': ['experiment', 'ablation', 'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings', 'claims', 'report'],
