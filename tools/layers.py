@@ -18,7 +18,8 @@ MODULES = {
     'foundations': ['data', 'defaults', 'locks', 'registry', 'models', 'fingerprint', 'testing', 'prompts', 'moe'],
     'core': ['architectures', 'hooks', 'decoding', 'capture', 'deltas', 'universal', 'circuit', 'interventions', 'conditions'],
     'evaluation': ['scoring', 'measures', 'stats', 'plots', 'labels', 'summary', 'judges', 'probe', 'store', 'runner', 'mmlu'],
-    'experiments': ['experiment', 'ablation', 'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings', 'claims', 'report'],
+    'experiments': ['experiment', 'ablation', 'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings', 'claims', 'report',
+                    'organism'],
     'interfaces': ['explorer', 'commands', 'cli', 'all'],
 }
 
