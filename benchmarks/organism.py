@@ -18,6 +18,7 @@ from cna_nb.organism import BASE, organism_name, organism_info
 from cna_nb.fingerprint import model_fingerprint
 from cna_nb.conditions import Condition
 from cna_nb.experiment import Experiment, Settings, Stage, run
+from cna_nb.protocol import prompt_set
 from cna_nb.data import jbb_prompts, mtbench_prompts, load_discovery
 from cna_nb.circuit import find_circuit, Circuit
 from cna_nb.overlap import overlap, null_overlap, localization, steering_table
@@ -67,8 +68,9 @@ def _checked_dir(d: Path, meta: dict) -> Path:
 
 def behaviour(models=MODELS):
     "Baseline replies of every model on the 100 JBB requests and the 80 MT-Bench questions, judged (probe and keywords)."
-    stages = [Stage('jbb', 'JBB, unsteered', 'jbb', lambda e: [Condition.baseline()]),
-              Stage('mtbench', 'MT-Bench, unsteered', 'mtbench', lambda e: [Condition.baseline()])]
+    stages = [Stage('jbb', 'JBB, unsteered', 'jbb', lambda e: [Condition.baseline()], prompts=prompt_set('jbb')),
+              Stage('mtbench', 'MT-Bench, unsteered', 'mtbench', lambda e: [Condition.baseline()],
+                    prompts=prompt_set('mtbench'))]
     for name in models:
         t0 = time.time(); model, tok = load_model(name)
         d = _checked_dir(OUT/'behaviour'/name, dict(model=name, fingerprint=model_fingerprint(model),
