@@ -38,11 +38,11 @@ def asset_path(name: str, # path relative to `cna_nb/assets`, e.g. 'jbb/behavior
     return p
 
 # %% ../nbs/00_data.ipynb #c007
-def sha256_file(path) -> str:
-    "Hex sha256 of a file (read in 16 MB blocks: model weights too)."
+def sha256_file(path, chunk: int=1 << 24) -> str:
+    "Hex sha256 of a file, read `chunk` bytes at a time (16 MB: model weights too)."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
-        while b := f.read(1 << 24): h.update(b)
+        while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
 # %% ../nbs/00_data.ipynb #7ffca119

@@ -12,6 +12,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 from .locks import file_lock
 from .registry import cache_dir, registered_model
+from .data import sha256_file
 
 # %% auto #0
 __all__ = ['EMBEDDED', 'DEFAULT_MODEL', 'DTYPES', 'DTYPE_ENV', 'EmbeddedModel', 'gguf_parts', 'assemble_gguf',
@@ -78,13 +79,6 @@ def gguf_parts(spec: EmbeddedModel) -> list[Path]:
                                   f"are not installed ({', '.join(missing[:3])}{'…' if len(missing)>3 else ''}): {how}")
     return parts
 
-# %% ../nbs/01_models.ipynb #1c7aff88
-def _sha256(path, chunk=1<<24):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()
-
 # %% ../nbs/01_models.ipynb #2bbe1e35
 def assemble_gguf(spec: EmbeddedModel, dest: Path) -> Path:
     "Concatenate the pieces of `spec` into `dest` and verify size and sha256 (atomic: nothing is left on failure)."
@@ -93,7 +87,7 @@ def assemble_gguf(spec: EmbeddedModel, dest: Path) -> Path:
         with open(tmp, 'wb') as out:
             for p in gguf_parts(spec):
                 with open(p, 'rb') as f: shutil.copyfileobj(f, out, 1<<24)
-        size, digest = tmp.stat().st_size, _sha256(tmp)
+        size, digest = tmp.stat().st_size, sha256_file(tmp)
         if size != spec.size or digest != spec.sha256:
             raise ValueError(f"assembled GGUF for {spec.name!r} is {size} bytes, sha256 {digest}; expected {spec.size} "
                              f"bytes, {spec.sha256}. Reinstall the parts: {spec.pip_command()} --force-reinstall")
