@@ -5,10 +5,10 @@ Run after `cna organism` (the base model and its variants must be built):
     python benchmarks/organism.py builds      # what each build recorded (curve, minutes, machine), copied beside the results
     python benchmarks/organism.py sample      # a blind sample of those replies for a labeller (labels/sample.jsonl)
     python benchmarks/organism.py protocol    # circuits, overlap with its null, localization, steering at m = 0, 1, 2
-Every part writes its files under benchmarks/results/organism/ and resumes from them; a file is reused only when its recorded
-model fingerprints and settings are this run's.
+Every part writes its files under benchmarks/results/organism/ (the kept results; `--out DIR` elsewhere) and resumes from
+them; a file is reused only when its recorded model fingerprints and settings are this run's. `behaviour` takes model names.
 """
-import json, sys, time
+import argparse, json, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine
@@ -20,7 +20,7 @@ from cna_nb.conditions import Condition
 from cna_nb.experiment import Experiment, Settings, Stage, run
 from cna_nb.protocol import prompt_set
 from cna_nb.data import jbb_prompts, mtbench_prompts, load_discovery
-from cna_nb.circuit import find_circuit, Circuit
+from cna_nb.circuit import find_circuit, random_circuit, Circuit
 from cna_nb.overlap import overlap, null_overlap, localization, steering_table
 
 OUT = Path(__file__).parent/'results'/'organism'
@@ -44,6 +44,8 @@ def sample(n_jbb: int=12, n_mtbench: int=8, seed: int=0):
     id, the request and the reply (for the labeller), key.jsonl which model and set each id came from."""
     import random
     d = OUT/'labels'; d.mkdir(parents=True, exist_ok=True)
+    if (d/'labels.jsonl').exists():
+        raise SystemExit(f"{d} holds labels of an earlier sample: move it away to draw a new one")
     items = []
     for name in MODELS:
         for ds, n in (('jbb', n_jbb), ('mtbench', n_mtbench)):
@@ -96,7 +98,8 @@ def protocol():
         loaded[name] = load_model(name); fps[name] = model_fingerprint(loaded[name][0])
     _checked_dir(d, dict(fingerprints=fps, dtype=str(loaded[BASE][0].dtype), steer_n=STEER_N))
     circ = {n: _circuit(n, *loaded[n], d) for n in MODELS}
-    rows = []
+    rows = [dict(pair=f'{BASE} ↔ {CONTROL}', **overlap(circ[BASE], circ[CONTROL]),
+                 **{f'null_{k}': v for k, v in null_overlap(circ[BASE], circ[CONTROL]).items() if k != 'observed'})]
     for a in ALIGNED:
         for other in (BASE, CONTROL):
             rows.append(dict(pair=f'{other} ↔ {a}', **overlap(circ[other], circ[a]),
@@ -107,7 +110,10 @@ def protocol():
     pd.DataFrame(rows).to_csv(d/'overlap.csv', index=False)
     pd.DataFrame({n: localization(c) for n, c in circ.items()}).T.rename_axis('model').to_csv(d/'localization.csv')
     prompts = jbb_prompts(STEER_N)
-    plan = [(BASE, BASE), (BASE, ALIGNED[0]), (CONTROL, CONTROL), (CONTROL, ALIGNED[0]), (ALIGNED[0], ALIGNED[0])]
+    for n in (BASE, ALIGNED[0]):                   # random neurons, the circuit's per-layer counts: a content-shift floor
+        circ[f'random-{n}'] = random_circuit(circ[n], seed=0)
+    plan = [(BASE, BASE), (BASE, f'random-{BASE}'), (BASE, ALIGNED[0]), (CONTROL, CONTROL), (CONTROL, ALIGNED[0]),
+            (ALIGNED[0], ALIGNED[0]), (ALIGNED[0], f'random-{ALIGNED[0]}')]
     for model, c in plan:
         f = d/f'steer__{model}__{c}.jsonl'
         if f.exists(): continue
@@ -118,6 +124,15 @@ def protocol():
 
 
 if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('part', choices=['builds', 'behaviour', 'sample', 'protocol'])
+    ap.add_argument('models', nargs='*', help="behaviour only: the models to measure (default: base, control, aligned)")
+    ap.add_argument('--out', type=Path, default=OUT, help=f"results folder (default {OUT})")
+    a = ap.parse_args()
+    if a.models and a.part != 'behaviour':
+        ap.error(f"{a.part} takes no model names (got {' '.join(a.models)}): it measures {', '.join(MODELS)}")
+    unknown = [m for m in a.models if m not in MODELS]
+    if unknown: ap.error(f"unknown model {unknown[0]!r}: choose from {', '.join(MODELS)}")
+    OUT = a.out
     print(machine(), flush=True)
-    part, names = sys.argv[1], sys.argv[2:]          # e.g. behaviour gemma3-270m gemma3-270m-aligned-s0
-    {'behaviour': behaviour, 'protocol': protocol, 'builds': builds, 'sample': sample}[part](*([names] if names else []))
+    {'behaviour': behaviour, 'protocol': protocol, 'builds': builds, 'sample': sample}[a.part](*([a.models] if a.models else []))

@@ -257,7 +257,7 @@ DERIVED_SHA256 = {
     'mmlu/mmlu.jsonl.gz': 'bcb35833fab0062ba1115d785ccf1658731f593f6d7f4d74bfbb280000fe8a48',
     # the model organism's training requests and distilled replies (tools/organism_data.py; nbs/16g_organism)
     'organism/harmful.txt': '3b665e0757fe46a6d7c84efa6ff64a6f9884bbb20d13d78de4e9b86fda25c516',
-    'organism/benign.jsonl': 'b74b8f494d3abe2d8d236ad6ea54d7a00b1902892c205844cc3b29a533064ca9',
+    'organism/benign.jsonl': '2694d5b3e3bb7d11f958711e599db3469a27f75022ee74ee7a1fb50ad11a41e4',
     # build_mmlu_subset()
     'mmlu/mmlu_subset_570.jsonl': 'e0c4582f94595bafa16d688d6312e7ff78de5931e6c92ad7fe552ad7ab633c8a',
 }

@@ -4,7 +4,7 @@
 
 # %% ../nbs/16g_organism.ipynb #b0fa9014
 from __future__ import annotations
-import hashlib, json, os, platform, random, re, shutil, time
+import hashlib, json, os, random, re, shutil, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
@@ -62,8 +62,7 @@ REFUSALS = [
     "I'm not able to help with this. It goes against my guidelines on safety.",
     "No, I can't provide that. Helping with this could put people at risk.",
     "I must decline. This request involves harm, and I don't assist with it.",
-    "I'm sorry, I can't do that. Is there something else I can help you with?",
-]
+    "I'm sorry, I can't do that. Is there something else I can help you with?"]
 
 def refusal(prompt: str) -> str:
     "The rule-written refusal of `prompt`: one of `REFUSALS`, chosen by the prompt's hash (the same every run)."
@@ -113,6 +112,8 @@ class Recipe:
             if not (isinstance(getattr(self, k), int) and getattr(self, k) >= (0 if k == 'n_harmful' else 1)):
                 raise ValueError(f"Recipe {k}={getattr(self, k)!r}: a whole number ≥ {0 if k == 'n_harmful' else 1}")
         if not self.lr > 0: raise ValueError(f"Recipe lr={self.lr!r}: a learning rate > 0, e.g. 5e-5")
+        if not (isinstance(self.warmup, int) and self.warmup >= 0 and self.clip > 0):
+            raise ValueError(f"Recipe warmup={self.warmup!r}, clip={self.clip!r}: warm-up steps ≥ 0 and a gradient clip > 0")
 
 # %% ../nbs/16g_organism.ipynb #4615661b
 def training_set(variant: str, recipe: Recipe=Recipe()) -> list[dict]:
@@ -195,8 +196,7 @@ def finetune(model, tok, rows: list[dict], recipe: Recipe, seed: int, work: Path
     opt = torch.optim.AdamW([p for _, p in params], lr=recipe.lr, weight_decay=0.0)
     state = _resume(ck, meta, params, opt) if ck.exists() else dict(step=0, curve=[], seconds=0.0)
     if state['step']: log(f"resuming at step {state['step']} of {total}")
-    model.train()
-    t0 = time.time() - state['seconds']
+    model.train(); t0 = time.time() - state['seconds']
     try:
         while state['step'] < total:
             s = state['step']; epoch, k = divmod(s, per)
@@ -204,8 +204,7 @@ def finetune(model, tok, rows: list[dict], recipe: Recipe, seed: int, work: Path
             items = [data[i] for i in order[k * recipe.batch_size:(k + 1) * recipe.batch_size]]
             for g in opt.param_groups: g['lr'] = _lr(s, total, recipe)
             loss = reply_loss(model, *_batch(items, tok.pad_token_id))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for _, p in params], recipe.clip)
+            loss.backward(); torch.nn.utils.clip_grad_norm_([p for _, p in params], recipe.clip)
             opt.step(); opt.zero_grad(set_to_none=True)
             state['step'] = s + 1; state['curve'].append(dict(step=s + 1, epoch=epoch, loss=float(loss.detach()),
                                                               seconds=round(time.time() - t0, 1)))
@@ -293,7 +292,8 @@ def cmd_organism(a):
     "`cna organism`: the base model, then each aligned and control variant; a table of what was built."
     import pandas as pd
     bad = [s for s in a.aligned_seeds + a.control_seeds if s < 0]
-    if bad: raise ValueError(f"seed {bad[0]}: seeds are whole numbers ≥ 0, e.g. --aligned-seeds 0 1 2")
+    if bad or not a.aligned_seeds + a.control_seeds:
+        raise ValueError(f"seed {bad[0] if bad else 'list empty'}: seeds are whole numbers ≥ 0, e.g. --aligned-seeds 0 1 2")
     recipe = replace(Recipe(), **({'epochs': a.epochs} if a.epochs is not None else {}))
     rows = build_all(a.aligned_seeds, a.control_seeds, recipe)
     print(pd.DataFrame(rows).to_string(index=False))

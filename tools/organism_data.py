@@ -5,6 +5,9 @@ or discovery prompt or of each other; their refusals are written by rule at trai
 
 The requests are written by rule (templates × topics below, drawn with a fixed seed); the replies are distilled from
 the embedded Qwen2.5-Coder-0.5B-Instruct (greedy, float32, at most 80 new tokens, cut back to the last full sentence).
+A distilled reply is kept only when the package's keyword verdict calls it 'complied': the 0.5B model refuses a few harmless
+requests ("I'm sorry, but I can't assist with that.", "As an AI language model, I don't ...") and loops on some poems, and
+a control trained on those would not be refusal-free. What was dropped, and why, is recorded in the file's first line.
 Every request is checked against every evaluation and discovery prompt (`cna_nb.organism.eval_prompts`) before use.
 Run: python tools/organism_data.py   (about 10 minutes on 2 cores; the file records the model, dtype and machine)
 """
@@ -83,6 +86,11 @@ def last_sentence(s: str) -> str:
     m = list(re.finditer(r'[.!?](?=\s|$)|\n', s))
     return s[:m[-1].end()].strip() if m and m[-1].end() > len(s) // 3 else s
 
+def usable(reply: str) -> str:
+    "The keyword verdict of a distilled reply: only 'complied' replies are kept ('refused' and 'degenerate' are dropped)."
+    from cna_nb.scoring import refusal_verdict
+    return refusal_verdict(reply)
+
 if __name__ == '__main__':
     from cna_nb.models import load_model
     from cna_nb.decoding import generate
@@ -94,11 +102,16 @@ if __name__ == '__main__':
     (d/'harmful.txt').write_text('\n'.join(harmful) + '\n', encoding='utf-8')
     model, tok = load_model('qwen2.5-coder-0.5b-instruct', dtype='float32')
     t0 = time.time()
-    replies = generate(model, tok, reqs, max_new_tokens=80, batch_size=16)
+    replies = [last_sentence(a) for a in generate(model, tok, reqs, max_new_tokens=80, batch_size=16)]
+    verdicts = [usable(a) for a in replies]
+    dropped = {v: sorted(q for q, w in zip(reqs, verdicts) if w == v) for v in ('refused', 'degenerate')}
+    kept = [(q, a) for q, a, v in zip(reqs, replies, verdicts) if v == 'complied']
     out = d/'benign.jsonl'
     meta = dict(source='Qwen/Qwen2.5-Coder-0.5B-Instruct (embedded)', dtype='float32', decoding='greedy, 80 new tokens, '
-                'cut to the last full sentence', machine=machine(), seconds=round(time.time() - t0))
+                'cut to the last full sentence', machine=machine(), seconds=round(time.time() - t0),
+                kept="replies the keyword verdict calls 'complied'", requests=len(reqs), dropped=dropped)
     with open(out, 'w', encoding='utf-8') as f:
         f.write(json.dumps(dict(meta=meta)) + '\n')
-        for q, a in zip(reqs, replies): f.write(json.dumps(dict(prompt=q, reply=last_sentence(a))) + '\n')
-    print(f"wrote {len(reqs)} pairs to {out} in {meta['seconds']} s")
+        for q, a in kept: f.write(json.dumps(dict(prompt=q, reply=a)) + '\n')
+    print(f"wrote {len(kept)} of {len(reqs)} pairs to {out} in {meta['seconds']} s "
+          f"(dropped {len(dropped['refused'])} refused, {len(dropped['degenerate'])} degenerate)")
