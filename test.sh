@@ -23,7 +23,7 @@ check_home() { [ "$(listing)" = "$before" ] || { echo "the test suite changed $h
 # A few notebooks per fresh process: most notebooks load the embedded model, and one long-lived runner held every notebook's copy at once
 # (33 GB); one process per notebook paid ~5 s of imports 24 times. The notebooks without the embedded model share one process.
 groups=(
-  'nbs ^(00|00a|00b|00c|02|03a|03b|04|06|08|08a|09|09a|10|10a|10b|10c|11|11a|11b|13a|16a|16b|16c|16d|16e|16f|16g|17a|18|19)_.*\.ipynb$'
+  'nbs ^(00|00a|00b|00c|02|03a|03b|04|06|08|08a|08b|08c|09|09a|10|10a|10b|10c|11|11a|11b|13a|16a|16b|16c|16d|16e|16f|16g|17a|18|19)_.*\.ipynb$'
   'nbs ^(01|01a|03|05|05a)_.*\.ipynb$'  'nbs ^(07|07a|12)_.*\.ipynb$'  'nbs ^(13|16)_.*\.ipynb$'  'nbs ^(14|17)_.*\.ipynb$'  'nbs ^(15_.*|index|results)\.ipynb$'
   'nbs/tutorials ^(paper_reproduction|paper_scale)\.ipynb$'  'nbs/tutorials ^(refusal|your_own_behaviour|moe|model_organism)\.ipynb$'
 )

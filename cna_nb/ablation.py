@@ -18,6 +18,7 @@ from .conditions import Condition, standard_conditions
 from .summary import summarize
 from .plots import plot_conditions, plot_sweep
 from .runner import evaluate
+from .engine import check_engine
 from .store import check_settings
 from .experiment import Experiment, Settings, Stage, run
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC
@@ -57,16 +58,15 @@ def save_experiment(out: Path, conds: list[Condition], df: pd.DataFrame, summ: p
 # %% ../nbs/14_ablation.ipynb #b7daee8d
 def refusal_experiment(model, tok, positive: list[str], negative: list[str], prompts: list[str],
                        frac: float=CIRCUIT_FRAC, m: float=0.0, max_new_tokens: int=MAX_NEW_TOKENS, batch_size: int=16,
-                       seed: int=0,
-                       caa_alpha: float|None=1.0,
+                       seed: int=0, caa_alpha: float|None=1.0,
                        # also steer with CAA at this strength (the shared α scale); None = no CAA row
-                       fmt: PromptFormat|None=None, out_dir: str|Path|None=None,
-                       fresh: bool=False,
+                       fmt: PromptFormat|None=None, out_dir: str|Path|None=None, fresh: bool=False,
                        # move replies of an earlier experiment in `out_dir` aside instead of refusing them
+                       engine: str='hf', # where replies are generated: 'hf' or 'vllm' (08c_engine)
                        progress: bool=True) -> dict:
     """Discover, ablate, control (and CAA), evaluate: circuit, control, contrast, residual contrast (or None),
     conditions, replies, summary, timings."""
-    out = None if out_dir is None else Path(out_dir)
+    out, engine = None if out_dir is None else Path(out_dir), check_engine(engine)
     # before any work
     with (file_lock(out, wait=False, what='output folder') if out is not None else contextlib.nullcontext()):
         if out is not None:
@@ -74,7 +74,8 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
                                      frac=frac, m=m, max_new_tokens=max_new_tokens, seed=seed,
                                      caa_alpha=caa_alpha, prompts=prompts_hash(prompts),
                                      positive=prompts_hash(positive),
-                                     negative=prompts_hash(negative)), fresh=fresh)
+                                     negative=prompts_hash(negative), **({'engine': engine} if engine != 'hf' else {})),
+                           fresh=fresh)
         t, t0 = {}, time.time()
         circ, con = find_circuit(model, tok, positive, negative, frac=frac, fmt=fmt, batch_size=batch_size,
                                  progress=progress, return_contrast=True)
@@ -85,8 +86,8 @@ def refusal_experiment(model, tok, positive: list[str], negative: list[str], pro
         conds = standard_conditions(circ, con.exclude, rc, m, seed, caa_alpha, dirablate=False)
         core = Stage('core', "baseline, CNA at m, its random twin (and CAA) on the prompts given", 'prompts',
                      lambda e: conds, prompts=lambda e: prompts, file='replies.jsonl')
-        e = Experiment(model, tok, Settings(frac=frac, batch_size=batch_size, max_new_tokens=max_new_tokens), out,
-                       circuit=circ, contrast=con, rc=rc, stages=[core], fmt=fmt)
+        e = Experiment(model, tok, Settings(frac=frac, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                                            engine=engine), out, circuit=circ, contrast=con, rc=rc, stages=[core], fmt=fmt)
         t0 = time.time(); df = run(e, progress, fresh)['core']        # the one runner: resumable, in replies.jsonl
         t['evaluation_s'] = time.time() - t0
         summ = summarize(df).assign(neurons=[c.n_neurons for c in conds], max_new_tokens=max_new_tokens)

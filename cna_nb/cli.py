@@ -9,6 +9,7 @@ from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC, RUN_BATCH, RUN_DEFAULTS
 from cna_nb.commands import check_args, cmd_prepare, cmd_run, cmd_discover, cmd_steer, cmd_eval, cmd_compare, cmd_reproduce, \
     cmd_label
 from .organism import cmd_organism
+from .engine import cmd_export
 from .experiment import Settings, describe_setting
 from .protocol import STAGE_NAMES, PROFILES
 from .locks import LockedError
@@ -53,11 +54,14 @@ def _common(p: argparse.ArgumentParser, batch: int|None=16):
     _dtype(p)
     if batch: p.add_argument('--batch-size', type=int, default=batch, help=describe_setting('batch_size'))
 
+def _engine(p: argparse.ArgumentParser):
+    p.add_argument('--engine', default='hf', choices=['hf', 'vllm'], help=describe_setting('engine'))
+
 # %% ../nbs/18_cli.ipynb #d7714ff9
 def _add_run(sub):
     r = sub.add_parser('run', help='the refusal experiment: discover, then baseline / CNA / random control / CAA on '
                        'JBB harmful', formatter_class=_FMT)
-    _common(r, batch=RUN_BATCH)
+    _common(r, batch=RUN_BATCH); _engine(r)
     r.add_argument('--limit', type=int, default=RUN_DEFAULTS['limit'], help='number of JBB prompts (category-balanced)')
     r.add_argument('--max-new-tokens', type=int, default=RUN_DEFAULTS['max_new_tokens'],
                    help=describe_setting('max_new_tokens'))
@@ -123,7 +127,7 @@ def _add_steer(sub):
 def _add_eval(sub):
     e = sub.add_parser('eval', help='conditions × prompts → CSV with verdicts, quality and a summary (resumable)',
                        formatter_class=_FMT)
-    _common(e)
+    _common(e); _engine(e)
     e.add_argument('--circuit', default=None, help='circuit file (needed for cna:… and random:… conditions)')
     e.add_argument('--prompts', default='jbb', help="'jbb' (JBB harmful), 'mtbench' (benign, over-refusal), "
                    "'strongreject', or a prompt file")
@@ -167,7 +171,8 @@ def _add_compare(sub):
 # %% ../nbs/18_cli.ipynb #1e1ee73c
 def settings_help() -> str:
     "The settings a profile fixes, each with its description and the two profiles' values (`cna reproduce --help`)."
-    val = lambda v: ','.join(f'{x:g}' for x in v) if isinstance(v, tuple) else 'none' if v is None else f'{v:g}'
+    val = lambda v: (','.join(f'{x:g}' for x in v) if isinstance(v, tuple) else 'none' if v is None else v
+                     if isinstance(v, str) else f'{v:g}')
     rows = [f"  {n:<15}{val(getattr(PROFILES['quick'], n)):<13}{val(getattr(PROFILES['paper'], n)):<25}"
             f"{describe_setting(n)}" for n in Settings.__dataclass_fields__]
     return '\n'.join([f"settings (--set KEY=VALUE; a list is comma-separated):\n  {'':<15}{'quick':<13}{'paper':<25}"]
@@ -179,7 +184,7 @@ def _add_reproduce(sub):
     r = sub.add_parser('reproduce', help="the paper's whole protocol on one model: a plan with an ETA, resumable "
                        "stages, one report (report.html, .md, .json)", formatter_class=_SettingsHelp,
                        epilog=settings_help())
-    _common(r, batch=None)
+    _common(r, batch=None); _engine(r)
     r.add_argument('--base', default=None, help='the matching base model (registry name, HF id or folder): adds the '
                    'base-vs-instruct stage')
     r.add_argument('--profile', default='quick', choices=['quick', 'paper'], help="quick: every stage at smoke-test "
@@ -210,6 +215,18 @@ def _add_organism(sub):
     o.add_argument('--control-seeds', type=int, nargs='*', default=[0], help='seeds of the control variant')
     o.add_argument('--epochs', type=int, default=None, help="epochs over the training set (default: the recipe's)")
 
+def _add_export(sub):
+    x = sub.add_parser('export', help='a circuit and multiplier baked into a copy of the model: a Hugging Face folder '
+                       'with a model card, for transformers or `vllm serve`', formatter_class=_FMT)
+    x.add_argument('--model', default=None, help='registry name, Hugging Face id or local folder (default: the '
+                   'embedded qwen2.5-coder-0.5b-instruct)')
+    _dtype(x)
+    x.add_argument('--circuit', required=True, help='circuit file from `cna discover`, `cna run` or `cna reproduce`')
+    x.add_argument('--m', type=float, default=0.0, help="multiplier baked into the circuit's down_proj columns (0 ablates)")
+    x.add_argument('--report', default=None, help='report.json whose claims go on the model card (default: the one '
+                   'beside the circuit, if any)')
+    x.add_argument('--out', required=True, help='a new folder for the exported model')
+
 # %% ../nbs/18_cli.ipynb #973e2a9f
 def build_parser() -> argparse.ArgumentParser:
     "The `cna` argument parser."
@@ -217,18 +234,19 @@ def build_parser() -> argparse.ArgumentParser:
                                 'neurons behind a behaviour.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='command', required=True,
-                           metavar='{prepare,run,discover,steer,eval,compare,reproduce,label,organism}')
+                           metavar='{prepare,run,discover,steer,eval,compare,reproduce,label,organism,export}')
     pr = sub.add_parser('prepare', help='assemble and cache an embedded model (first use ~1 min)', formatter_class=_FMT)
     pr.add_argument('--model', default=None, help='registry name (default: qwen2.5-coder-0.5b-instruct)')
     _dtype(pr)
-    for add in (_add_run, _add_discover, _add_steer, _add_eval, _add_compare, _add_reproduce, _add_label, _add_organism):
+    for add in (_add_run, _add_discover, _add_steer, _add_eval, _add_compare, _add_reproduce, _add_label, _add_organism,
+                _add_export):
         add(sub)
     return p
 
 # %% ../nbs/18_cli.ipynb #ef677db0
 COMMANDS = dict(prepare=cmd_prepare, run=cmd_run, discover=cmd_discover, steer=cmd_steer, eval=cmd_eval,
                 compare=cmd_compare, reproduce=cmd_reproduce, label=cmd_label,
-                organism=cmd_organism)
+                organism=cmd_organism, export=cmd_export)
 
 # %% ../nbs/18_cli.ipynb #2ad17948
 def _join_negative_numbers(argv: list[str]) -> list[str]:

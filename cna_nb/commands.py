@@ -121,7 +121,8 @@ def cmd_run(a):
           f"{a.max_new_tokens} new tokens; replies go to {Path(a.out)/'replies.jsonl'} as they come (a rerun resumes)",
           flush=True)
     res = refusal_experiment(model, tok, harmful, benign, prompts, frac=a.frac, m=a.m, max_new_tokens=a.max_new_tokens,
-                             batch_size=a.batch_size, seed=a.seed, caa_alpha=caa, out_dir=a.out, fresh=a.fresh)
+                             batch_size=a.batch_size, seed=a.seed, caa_alpha=caa, out_dir=a.out, fresh=a.fresh,
+                             engine=a.engine)
     c = res['circuit']
     print(f"\ncircuit: {len(c)} neurons ({100*len(c)/(c.shape[0]*c.shape[1]):.2f}% of {c.shape[0]}×{c.shape[1]}), "
           f"{c.meta.get('universal_n', 0)} universal neurons excluded, {c.share_last(0.1):.0%} in the last 10% of "
@@ -211,7 +212,7 @@ def cmd_eval(a):
     t0 = time.time()
     df = evaluate(model, tok, prompts, conds, max_new_tokens=a.max_new_tokens, batch_size=a.batch_size,
                   out=out.with_suffix('.jsonl'), fresh=a.fresh, measures=ms, refusal=a.refusal,
-                  labels=getattr(a, 'labels', None))
+                  labels=getattr(a, 'labels', None), engine=getattr(a, 'engine', 'hf'))
     summ = summarize(df, measures=ms).assign(neurons=[c.n_neurons for c in conds])
     df.to_csv(out, index=False); summ.to_csv(out.with_name(out.stem + '_summary.csv'), index=False)
     print(format_summary(summ, [m.name for m in ms]) + f"\n\n{time.time()-t0:.0f}s; wrote {out} ({len(df)} rows) and "
@@ -247,7 +248,7 @@ def cmd_reproduce(a):
         raise ValueError(f"--base {a.base!r} has {neuron_shape(base[0])} (layers, neurons), the model "
                          f"{neuron_shape(model)}: give the base model of the same architecture and size")
     r = reproduce(model, tok, a.out, profile, a.stages, base, model_name=a.model or DEFAULT_MODEL,
-                  labels=getattr(a, 'labels', None))
+                  labels=getattr(a, 'labels', None), engine=getattr(a, 'engine', None))
     rep = write_report(r)
     print("\nthe paper's claims:")
     for c in rep['claims']:

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import pandas as pd
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .defaults import MAX_NEW_TOKENS, CIRCUIT_FRAC
 from .prompts import PromptFormat
 from .store import prompt_hash, done_rows, set_aside, move_aside
 from .runner import evaluate
+from .engine import check_engine
 from .mmlu import mmlu_eval, mmlu_texts
 
 # %% auto #0
@@ -38,6 +40,7 @@ class Settings:
     k: int|None = _setting(1600, "also a circuit of exactly k neurons in the sparsity stage (None: none)")
     alphas: tuple = _setting((0.25, 0.5, 0.75), "strengths α of CAA and directional ablation below 1 (strength stage)")
     base_prompts: int = _setting(100, "JBB requests the base model is steered on (base stage)")
+    engine: str = _setting('hf', "where replies are generated: hf (the package's decoder) or vllm (bash setup.sh --vllm)")
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
@@ -47,6 +50,7 @@ class Settings:
                 bad = [x for x in (v if isinstance(v, tuple) else (v,)) if not 0 < x < 1]
                 if bad: raise ValueError(f"setting {f.name}={v!r}: a share of all MLP neurons lies in (0, 1), "
                                          "e.g. 0.001")
+            elif f.name == 'engine': check_engine(v)
             elif isinstance(v, int) and not isinstance(v, bool) and v < 1:
                 raise ValueError(f"setting {f.name}={v!r}: it counts prompts, tokens or neurons, so give 1 or more")
 
@@ -57,9 +61,14 @@ class Settings:
         if bad: raise ValueError(f"unknown setting(s) {bad}: choose from {', '.join(names)}")
         return dataclasses.replace(self, **changes)
 
-    def to_dict(self) -> dict:
-        "The fields as JSON values (tuples as lists), as `settings.json` and the report keep them."
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+# %% ../nbs/13a_experiment.ipynb #53ccdb5f
+@patch
+def to_dict(self:Settings) -> dict:
+    """The fields as JSON values (tuples as lists), as `settings.json` and the report keep them; the default engine is
+    left out, so that runs filed before there were engines keep their identity."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+            if k != 'engine' or v != 'hf'}
 
 # %% ../nbs/13a_experiment.ipynb #89dc159f
 def describe_setting(name: str) -> str:
@@ -78,6 +87,7 @@ def parse_settings(items: list[str], base: Settings|None=None) -> Settings:
             if val.lower() == 'none' and key == 'k': out[key] = None
             elif isinstance(d, tuple): out[key] = tuple(float(x) for x in val.split(',') if x.strip())
             elif key in ('frac',): out[key] = float(val)
+            elif isinstance(d, str): out[key] = val
             else: out[key] = int(val) if default else val
         except ValueError:
             what = 'numbers separated by commas' if isinstance(d, tuple) else 'a number'
@@ -158,13 +168,14 @@ def stage_file(e: Experiment, stage: Stage) -> Path|None:
 
 # %% ../nbs/13a_experiment.ipynb #7788ba96
 def _evaluate(e: Experiment, stage: Stage, conds: list, progress: bool=False) -> pd.DataFrame:
-    "The runner on a stage's conditions: `mmlu_eval` for MMLU, else `evaluate` with the stage's measures and verdict."
+    """The runner on a stage's conditions: `mmlu_eval` for MMLU (option scores: always the package's forward pass), else
+    `evaluate` with the stage's measures, verdict and the settings' engine."""
     model, tok = e.base if stage.needs_base else (e.model, e.tok)
     bs, f, p = e.settings.batch_size, stage_file(e, stage), stage_prompts(e, stage)
     if stage.dataset == 'mmlu': return mmlu_eval(model, tok, p, conds, batch_size=bs, out=f, progress=progress)
     return evaluate(model, tok, p, conds, max_new_tokens=e.settings.max_new_tokens, batch_size=bs, fmt=e.fmt,
                     refusal=stage.refusal, measures=list(stage.measures) or None, labels=e.labels, out=f,
-                    progress=progress)
+                    engine=e.settings.engine, progress=progress)
 
 # %% ../nbs/13a_experiment.ipynb #951238ae
 def stage_rows(e: Experiment, stage: Stage) -> pd.DataFrame|None:

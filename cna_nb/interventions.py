@@ -12,7 +12,8 @@ from .hooks import hooks_on
 from .deltas import ResidualContrast
 
 # %% auto #0
-__all__ = ['neuron_index', 'steer', 'default_layer', 'layer_list', 'check_alpha', 'caa_steer', 'direction_ablation']
+__all__ = ['neuron_index', 'steer', 'default_layer', 'layer_list', 'check_alpha', 'caa_vectors', 'caa_steer',
+           'direction_ablation']
 
 # %% ../nbs/08_interventions.ipynb #e1d9ddc0
 def _whole(v, what: str) -> int:
@@ -220,6 +221,18 @@ def check_alpha(alpha) -> float:
         raise ValueError(f"alpha must be a finite number (0 = unsteered, 1 = maximum), got {alpha!r}")
     return float(alpha)
 
+# %% ../nbs/08_interventions.ipynb #8ed0e722
+def caa_vectors(model, rc: ResidualContrast, alpha: float=1.0, layers=None, strength: float=1.0) -> list:
+    """(layer, vector) for each layer CAA steers: −α·λ·(RMS_l / ‖v_l‖)·v_l, float64 [d_model] (`caa_steer` adds them;
+    the vLLM engine sends them to its worker)."""
+    alpha = check_alpha(alpha)
+    want = (neuron_shape(model)[0], model.get_input_embeddings().weight.shape[1])
+    if tuple(rc.diff.shape) != want:
+        raise ValueError(f"this contrast has shape {tuple(rc.diff.shape)} (layers, d_model), the model needs {want}: "
+                         f"compute it on this model")
+    return [(l, (-alpha * strength * float(rc.rms[l]) / float(rc.diff[l].norm())) * rc.diff[l])
+            for l in layer_list(model, layers)]
+
 # %% ../nbs/08_interventions.ipynb #2428f0ef
 @contextlib.contextmanager
 def caa_steer(model, rc: ResidualContrast, alpha: float=1.0, # 0 = unsteered … 1 = maximum intervention
@@ -227,17 +240,10 @@ def caa_steer(model, rc: ResidualContrast, alpha: float=1.0, # 0 = unsteered …
               strength: float=1.0, # ‖added vector‖ at α = 1, in units of the residual RMS norm at that layer
              ):
     "Context manager: add −α·λ_l·v_l to the residual stream after each chosen layer, at every position; undone on exit."
-    alpha = check_alpha(alpha)
-    want = (neuron_shape(model)[0], model.get_input_embeddings().weight.shape[1])
-    if tuple(rc.diff.shape) != want:
-        raise ValueError(f"this contrast has shape {tuple(rc.diff.shape)} (layers, d_model), the model needs {want}: "
-                         f"compute it on this model")
-    ls, cache = layer_list(model, layers), {}
-    # [d_model] float64 each
-    adds = [(-alpha * strength * float(rc.rms[l]) / float(rc.diff[l].norm())) * rc.diff[l] for l in ls]
-    def add(j, h): return h + cache.setdefault((j, h.device, h.dtype), adds[j].to(h.device, h.dtype))
+    adds, cache = caa_vectors(model, rc, alpha, layers, strength), {}
+    def add(j, h): return h + cache.setdefault((j, h.device, h.dtype), adds[j][1].to(h.device, h.dtype))
     mods = decoder_layers(model)
-    with _steering(model), hooks_on([mods[l] for l in ls], add, 'out'): yield model
+    with _steering(model), hooks_on([mods[l] for l, _ in adds], add, 'out'): yield model
 
 # %% ../nbs/08_interventions.ipynb #eca77382
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from .decoding import generate
 from .experiment import Experiment, Stage, Settings, stage_conditions, stage_keys, stage_file, run
 from .protocol import PROFILES, select_stages, discover, discover_base
 from .probe import default_judge
+from .engine import check_engine, vllm_generate
 from .labels import read_labels
 
 # %% auto #0
@@ -41,9 +42,12 @@ def _log_time(r: Experiment, stage: str, t0: float, **kw):
 # %% ../nbs/16c_reproduce.ipynb #abf1a8a6
 def calibrate(r: Experiment) -> dict:
     """Seconds per reply (generating at the profile's length and batch, then judging) and per prompt read once (a
-    forward pass), measured now on one batch of JBB prompts."""
+    forward pass), measured now on one batch of JBB prompts (replies: through the settings' engine)."""
     p, bs, T = jbb_prompts(r.settings.batch_size), r.settings.batch_size, r.settings.max_new_tokens
-    t0 = time.perf_counter(); replies = generate(r.model, r.tok, p, max_new_tokens=T, batch_size=bs, progress=False)
+    if r.settings.engine == 'vllm': vllm_generate(r.model, r.tok, p[:1], max_new_tokens=1)   # started before the clock
+    t0 = time.perf_counter()
+    replies = (vllm_generate(r.model, r.tok, p, max_new_tokens=T) if r.settings.engine == 'vllm' else
+               generate(r.model, r.tok, p, max_new_tokens=T, batch_size=bs, progress=False))
     default_judge()._reader()                                   # loaded and checked before the clock starts
     t1 = time.perf_counter(); default_judge().scores(p, replies)
     t2 = time.perf_counter(); generate(r.model, r.tok, p, max_new_tokens=1, batch_size=bs, progress=False)
@@ -104,10 +108,12 @@ def reproduce(model, tok, out: str|Path,
               base: tuple|None=None, # (model, tokenizer) of the matching base model
               model_name: str|None=None,
               labels=None, # labels of this run's replies (`cna label`): corrected rates beside the raw ones
+              engine: str|None=None, # generate with 'hf' or 'vllm' (None: the profile's, 'hf' unless set)
               progress: bool=True, log: Callable=print) -> Experiment:
     """The paper's protocol: discovery, then each stage's missing rows, with a measured plan and ETA first; a rerun
     resumes. Returns the `Experiment` that `build_report` reads."""
     prof, profile = resolve_profile(profile)
+    if engine is not None: prof = prof.replace(engine=check_engine(engine))      # the profile keeps its name
     sel = select_stages(stages, base is not None)
     out = Path(out)
     fp = lambda m: None if m is None else model_fingerprint(m)

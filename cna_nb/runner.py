@@ -14,6 +14,7 @@ from .store import ResultsFile, prompt_hash
 from .hooks import is_hooked
 from .prompts import PromptFormat, as_format, longest_first, check_tokens, check_counts
 from .decoding import generate
+from .engine import check_engine, vllm_for, vllm_replies
 from .conditions import Condition
 from .scoring import quality, refusal_verdict
 from .measures import Measure, check_measures
@@ -51,17 +52,19 @@ def check_conditions(conditions, model=None) -> list[Condition]:
 # %% ../nbs/12_runner.ipynb #7a79f384
 def run_conditions(model, conditions: list[Condition], order: list[int], store: ResultsFile, work: Callable,
                    after: Callable|None=None,
-                   batch_size: int=8, progress: bool=True, desc: str=''):
+                   batch_size: int=8, progress: bool=True, desc: str='',
+                   apply: bool=True): # False: `work` steers by itself (the vLLM engine); `model` is left as it is
     """For each condition, run `work(condition, idx)` on the items of `order` not yet in `store`, batch by batch,
     appending the rows."""
+    on = lambda c: c.apply(model) if apply else contextlib.nullcontext()
     done = {(r['condition_id'], r['prompt_id']) for r in store.rows}
     for c in conditions:
         todo = [i for i in order if (c.id, i) not in done]
         if not todo: continue
         batches = [todo[s:s+batch_size] for s in range(0, len(todo), batch_size)]
-        with (c.apply(model) if after is None else contextlib.nullcontext()):
+        with (on(c) if after is None else contextlib.nullcontext()):
             for idx in tqdm(batches, desc=f'{desc}{c.label}', disable=not progress, leave=False):
-                with (c.apply(model) if after is not None else contextlib.nullcontext()): new = work(c, idx)
+                with (on(c) if after is not None else contextlib.nullcontext()): new = work(c, idx)
                 if after is not None: after(new)
                 store.append(new)
 
@@ -132,12 +135,12 @@ def with_verdicts(df: pd.DataFrame, rj: ProbeJudge|None, measures: list[Measure]
 def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
              max_new_tokens: int=MAX_NEW_TOKENS, batch_size: int=8, fmt: PromptFormat|None=None,
              strongreject: Callable|None=None, # optional StrongREJECT judge (any callable str -> str): sr_* columns
-             refusal='probe',
-             # the primary refusal verdict: 'probe' (the shipped probe judge), 'keyword', or a ProbeJudge
+             refusal='probe', # the primary refusal verdict: 'probe' (the shipped probe judge), 'keyword', or a ProbeJudge
              measures=None, # more measures per reply: shipped names ('code', 'french', …) or `Measure`s (09a)
              labels=None, # labels of replies (a labels file or table, 10b): a `label` column; summaries then correct
              out: str|Path|None=None, # JSONL file: rows are written as they come and a rerun resumes
              fresh: bool=False, # start over: move the rows in `out` aside (to `<out>.<time>.old`) instead of resuming
+             engine: str='hf', # where replies are generated: 'hf' (the package's decoder) or 'vllm' (08c_engine)
              progress: bool=True) -> pd.DataFrame:
     "Replies, verdicts, quality, measures (and StrongREJECT scores) for every prompt under every condition."
     if prompts is None or isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
@@ -146,15 +149,16 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
     check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)
     conditions, fmt, rj, ms = check_conditions(conditions, model), as_format(fmt), refusal_judge(refusal), check_measures(measures)
     if rj is not None: rj._reader()                   # a reader it cannot use (or bad labels) fails before any reply
-    labels = None if labels is None else read_labels(labels)
+    labels, engine = None if labels is None else read_labels(labels), check_engine(engine)
+    eng = vllm_for(model, conditions) if engine == 'vllm' else None     # a condition it cannot run is refused here
     meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens,
-                judge=strongreject is not None, fmt=fmt.describe(), version=2)
-    seqs = fmt.token_ids(tok, prompts)
-    check_tokens(model, seqs, max_new_tokens)                 # every prompt checked before any work (indices as given)
+                judge=strongreject is not None, fmt=fmt.describe(), version=2, **({'engine': engine} if eng else {}))
+    seqs = fmt.token_ids(tok, prompts); check_tokens(model, seqs, max_new_tokens)   # every prompt, before any work
     keys, order = [prompt_hash(p) for p in prompts], longest_first([len(s) for s in seqs])
     def work(c, idx):
-        replies = generate(model, tok, [prompts[i] for i in idx], max_new_tokens=max_new_tokens, batch_size=batch_size,
-                           fmt=fmt, progress=False)
+        replies = (vllm_replies(eng, model, tok, [seqs[i] for i in idx], c, max_new_tokens) if eng else
+                   generate(model, tok, [prompts[i] for i in idx], max_new_tokens=max_new_tokens,
+                            batch_size=batch_size, fmt=fmt, progress=False))
         return [dict(prompt_id=i, prompt=prompts[i], prompt_hash=keys[i], condition=c.label, condition_id=c.id, reply=r,
                      keyword_verdict=refusal_verdict(r), quality=quality(r),
                      **{m.name: m(prompts[i], r) for m in ms if m.column is None}) for i, r in zip(idx, replies)]
@@ -164,6 +168,6 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
     with ResultsFile.open(out, meta, fresh) as store:
         check_resumed(store, conditions, keys)
         run_conditions(model, conditions, order, store, work, judged if (strongreject or rj) is not None else None,
-                       batch_size, progress)
-        df = with_verdicts(collect(store, conditions, len(prompts)), rj, ms)
+                       batch_size, progress, apply=eng is None)
+        df = with_verdicts(collect(store, conditions, len(prompts)), rj, ms).assign(engine=engine)  # one per file
     return df if labels is None else attach_labels(df, labels)

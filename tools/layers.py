@@ -9,14 +9,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
     'foundations': "shipped data, defaults, locks, model loading, fingerprints, prompts (test helpers too)",
-    'core': "the method: architectures, hooks, decoding, capture, contrasts, circuits, interventions, conditions",
+    'core': "the method: architectures, hooks, decoding, capture, contrasts, circuits, interventions, conditions, engines",
     'evaluation': "reading replies: scores, measures, intervals, the two plots, labels, summaries, judges, the results store, the runner, MMLU",
     'experiments': "the paper's experiments, the protocol's stages, findings, claims and the report",
     'interfaces': "what a person touches: the explorer, the `cna` commands and parser, the front door",
 }
 MODULES = {
     'foundations': ['data', 'defaults', 'locks', 'registry', 'models', 'fingerprint', 'testing', 'prompts', 'moe'],
-    'core': ['architectures', 'hooks', 'decoding', 'capture', 'deltas', 'universal', 'circuit', 'interventions', 'conditions'],
+    'core': ['architectures', 'hooks', 'decoding', 'capture', 'deltas', 'universal', 'circuit', 'interventions', 'conditions',
+             'vllm_worker', 'engine'],
     'evaluation': ['scoring', 'measures', 'stats', 'plots', 'labels', 'summary', 'judges', 'probe', 'store', 'runner', 'mmlu'],
     'experiments': ['experiment', 'ablation', 'strength', 'overlap', 'zoo', 'protocol', 'reproduce', 'findings', 'claims', 'report',
                     'organism'],
