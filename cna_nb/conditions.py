@@ -205,6 +205,16 @@ def custom(cls:Condition, label: str, factory: Callable, # factory(model) -> con
                         "circuit, 0)")
     return Condition('custom', 0.0, factory, (('key', str(key)),), label)
 
+# %% ../nbs/08a_conditions.ipynb #12420340
+@patch(as_prop=True)
+def toward(self:Condition) -> torch.Tensor|None:
+    "What a neuron condition patches toward: [n_layers, n_neurons] float64, or None (toward 0; not a neuron kind)."
+    t = self.opts.get('toward')
+    if not isinstance(t, tuple): return t
+    out = torch.zeros(self.target.shape, dtype=torch.float64)     # (layer, neuron, value) triples, as held before 0.2
+    for l, n, v in t: out[l, n] = v
+    return out
+
 # %% ../nbs/08a_conditions.ipynb #838b7d7c
 @patch
 def apply(self:Condition, model):
@@ -212,11 +222,7 @@ def apply(self:Condition, model):
     o = self.opts
     if self.kind == 'baseline': return contextlib.nullcontext(model)
     if self.kind in _NEURON_KINDS:
-        toward = o.get('toward')
-        if isinstance(toward, tuple):                # (layer, neuron, value) triples: how conditions held it before 0.2
-            toward = torch.zeros(self.target.shape, dtype=torch.float64)
-            for l, n, v in o['toward']: toward[l, n] = v
-        return steer(model, self.target, self.m, o.get('method', 'hook'), toward=toward)
+        return steer(model, self.target, self.m, o.get('method', 'hook'), toward=self.toward)
     if self.kind == 'caa':
         # None, an int, 'all' or a tuple
         layers = o.get('layers'); layers = list(layers) if isinstance(layers, tuple) else layers

@@ -46,11 +46,7 @@ def edit_plan(model, condition: Condition) -> list[dict]:
         if get_arch(model).moe is not None:
             raise ValueError(f"{c.label}: MoE expert neurons sit inside vLLM's fused expert kernel, which has no hook "
                              f"point per expert: run this condition with engine='hf'")
-        tw = o.get('toward')
-        if isinstance(tw, tuple):                # (layer, neuron, value) triples, as conditions held it before 0.2
-            t = torch.zeros(c.target.shape, dtype=torch.float64)
-            for l, n, v in tw: t[l, n] = v
-            tw = t
+        tw = c.toward
         return [dict(op='scale', layer=l, neurons=i.tolist(), m=float(c.m),
                      toward=None if tw is None else tw[l, i].double().tolist())
                 for l, i in neuron_index(model, c.target).items()]
