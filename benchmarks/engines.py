@@ -1,12 +1,16 @@
-"""Benchmark — the two engines on the `cna run` workload (issue 41): the package's decoder ('hf') and vLLM ('vllm').
+"""Benchmark — the two engines (issue 41): the package's decoder ('hf') and vLLM ('vllm'), on two workloads.
 
-Runs `cna run` (embedded 0.5B, float32 pinned, 100 JBB prompts × 4 conditions, 48 new tokens at its defaults) once per
-engine, each in a fresh process into a fresh folder, and reports: wall time of the whole command; the evaluation stage's
-time (generation + the probe judge, from timings.json; for vLLM it includes starting the worker); replies per second of
-that stage; the peak resident memory of the whole process tree (cna_nb and the vLLM worker, sampled every 0.2 s); and how
-many replies of each condition are token-identical between the engines. The vLLM worker's start-up is timed on its own.
+- `run`: `cna run` (embedded 0.5B, float32 pinned, 100 JBB prompts × 4 conditions, 48 new tokens at its defaults).
+- `reproduce`: `cna reproduce --profile quick` (float32 pinned): every stage, its generation through the engine.
 
-    python benchmarks/engines.py [--limit 100] [--max-new-tokens 48] [--out benchmarks/results/engines]
+Each workload runs once per engine, each in a fresh process into a fresh folder, and reports: wall time of the whole command;
+the generating stages' time (for `run` the evaluation stage of timings.json: generation + the probe judge, for vLLM including
+the worker's start; for `reproduce` the stages of timings.jsonl that generate); replies per second over those stages; the peak
+resident memory of the whole process tree (cna_nb and the vLLM worker, sampled every 0.2 s); how many replies are the same,
+token for token, between the engines; and whether the tables (run: summary.csv; reproduce: every claim's measured value and
+verdict in report.json) are equal. The vLLM worker's start-up is timed on its own.
+
+    python benchmarks/engines.py [--workload run reproduce] [--limit 100] [--max-new-tokens 48] [--out benchmarks/results/engines]
 Threads: torch in cna_nb uses every core; vLLM's CPU backend binds its OpenMP threads itself (VLLM_CPU_OMP_THREADS_BIND,
 default 'auto': one per core); set the variable to try another binding (it is recorded).
 """
@@ -45,36 +49,74 @@ def timed(cmd: list[str]) -> dict:
     return dict(wall_s=round(time.time() - t0, 1), peak_gb=round(peak[0], 2), output=out)
 
 
+def jsonl_replies(folder: Path) -> dict:
+    "Every generated reply in `folder`'s JSONL files, keyed by (file, condition id, prompt hash)."
+    out = {}
+    for f in sorted(folder.glob('*.jsonl')):
+        for line in f.read_text().splitlines():
+            r = json.loads(line)
+            if 'reply' in r: out[f.stem, r['condition_id'], r['prompt_hash']] = (r['condition'], r['reply'])
+    return out
+
+
+def run_workload(cna: str, engine: str, d: Path, a) -> tuple[dict, dict, object]:
+    "`cna run` with `engine` into `d`: (row of figures, replies by key, the summary table)."
+    r = timed([cna, 'run', '--engine', engine, '--dtype', 'float32', '--limit', str(a.limit),
+               '--max-new-tokens', str(a.max_new_tokens), '--out', str(d)])
+    t, df = json.loads((d/'timings.json').read_text()), pd.read_csv(d/'results.csv')
+    rep = {('replies', c, p): (c, x) for c, p, x in zip(df.condition_id, df.prompt_hash, df.reply)}
+    summ = pd.read_csv(d/'summary.csv').drop(columns=['engine'], errors='ignore')
+    return (dict(workload='cna run', engine=engine, wall_s=r['wall_s'], generating_s=round(t['evaluation_s'], 1),
+                 replies=len(df), replies_per_s=round(len(df) / t['evaluation_s'], 2), peak_gb=r['peak_gb']), rep,
+            summ.to_dict('records'))
+
+
+def reproduce_workload(cna: str, engine: str, d: Path, a) -> tuple[dict, dict, object]:
+    "`cna reproduce --profile quick` with `engine` into `d`: (row of figures, replies by key, the claims table)."
+    r = timed([cna, 'reproduce', '--profile', 'quick', '--engine', engine, '--dtype', 'float32', '--out', str(d)])
+    rep = jsonl_replies(d)
+    stages = [json.loads(l) for l in (d/'timings.jsonl').read_text().splitlines()]
+    gen = sum(x['seconds'] for x in stages if x.get('rows') and x['stage'] != 'mmlu')   # MMLU is scored by forward passes
+    claims = [{k: c[k] for k in ('claim', 'measured', 'verdict')} for c in json.loads((d/'report.json').read_text())['claims']]
+    return (dict(workload='cna reproduce --profile quick', engine=engine, wall_s=r['wall_s'], generating_s=round(gen, 1),
+                 replies=len(rep), replies_per_s=round(len(rep) / gen, 2), peak_gb=r['peak_gb']), rep, claims)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--workload', nargs='+', default=['run', 'reproduce'], choices=['run', 'reproduce'])
     ap.add_argument('--limit', type=int, default=100); ap.add_argument('--max-new-tokens', type=int, default=48)
     ap.add_argument('--out', type=Path, default=Path(__file__).parent/'results'/'engines')
     a = ap.parse_args()
     from cna_nb.engine import VLLMEngine, vllm_python
     from cna_nb.models import embedded_model_dir, DEFAULT_MODEL
     if vllm_python() is None: sys.exit("vLLM is not installed: bash setup.sh --vllm")
-    cna, rows, replies = str(Path(sys.executable).with_name('cna')), [], {}
+    cna, rows, same = str(Path(sys.executable).with_name('cna')), [], []
     t0 = time.time(); e = VLLMEngine(str(embedded_model_dir(DEFAULT_MODEL)), 'float32'); start = time.time() - t0
     info = e.info; e.close()
+    tables = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for engine in ('hf', 'vllm'):
-            d = Path(tmp)/engine
-            r = timed([cna, 'run', '--engine', engine, '--dtype', 'float32', '--limit', str(a.limit),
-                       '--max-new-tokens', str(a.max_new_tokens), '--out', str(d)])
-            t = json.loads((d/'timings.json').read_text())
-            df = pd.read_csv(d/'results.csv'); replies[engine] = df
-            rows.append(dict(engine=engine, wall_s=r['wall_s'], evaluation_s=round(t['evaluation_s'], 1), replies=len(df),
-                             replies_per_s=round(len(df) / t['evaluation_s'], 2), peak_gb=r['peak_gb']))
-            print(f"{engine}: {rows[-1]}", flush=True)
-    same = (replies['hf'].set_index(['condition', 'prompt']).reply == replies['vllm'].set_index(['condition', 'prompt']).reply)
-    agree = same.groupby(level=0).agg(['sum', 'size']).rename(columns={'sum': 'identical', 'size': 'replies'})
-    res = dict(machine=machine(), vllm=info, vllm_start_s=round(start, 1), workload=dict(limit=a.limit, tokens=a.max_new_tokens,
-               dtype='float32'), omp_bind=os.environ.get('VLLM_CPU_OMP_THREADS_BIND', 'auto (default)'), rows=rows,
-               identical=agree.reset_index().to_dict('records'))
+        for w in a.workload:
+            got = {}
+            for engine in ('hf', 'vllm'):
+                fig, rep, tab = (run_workload if w == 'run' else reproduce_workload)(cna, engine, Path(tmp)/w/engine, a)
+                rows.append(fig); got[engine] = (rep, tab); print(fig, flush=True)
+            (hf, th), (vl, tv) = got['hf'], got['vllm']
+            if set(hf) != set(vl): sys.exit(f"{w}: the engines generated different sets of replies ({len(hf)} vs {len(vl)})")
+            by = pd.DataFrame([dict(workload=w, file=k[0], condition=hf[k][0], identical=hf[k][1] == vl[k][1]) for k in hf])
+            same += by.groupby(['workload', 'file', 'condition'], sort=False).identical.agg(['sum', 'size']).reset_index(
+                ).rename(columns={'sum': 'identical', 'size': 'replies'}).to_dict('records')
+            tables[w] = dict(equal=th == tv, hf=th, vllm=tv)
+    res = dict(machine=machine(), vllm=info, vllm_start_s=round(start, 1), dtype='float32',
+               run_workload=dict(limit=a.limit, tokens=a.max_new_tokens),
+               omp_bind=os.environ.get('VLLM_CPU_OMP_THREADS_BIND', 'auto (default)'), rows=rows, identical=same,
+               tables_equal={w: t['equal'] for w, t in tables.items()}, tables=tables)
     a.out.mkdir(parents=True, exist_ok=True)
-    (a.out/'cna_run.json').write_text(json.dumps(res, indent=1))
+    name = 'engines.json' if len(a.workload) == 2 else f'engines_{a.workload[0]}.json'
+    (a.out/name).write_text(json.dumps(res, indent=1))
     print(res['machine']); print(f"vLLM {info['vllm']} (transformers {info['transformers']}), worker start-up {start:.0f} s")
-    print(table(rows, list(rows[0]))); print(agree.to_string())
+    print(table(rows, list(rows[0]))); print(pd.DataFrame(same).to_string(index=False))
+    print('tables equal:', res['tables_equal'])
 
 
 if __name__ == '__main__':

@@ -19,9 +19,9 @@ from .prompts import PromptFormat, as_format, check_tokens, check_counts, eos_id
 from .registry import registered_model
 
 # %% auto #0
-__all__ = ['ENGINES', 'WORKER', 'VLLM_ENV', 'check_engine', 'edit_plan', 'vllm_python', 'model_folder', 'VLLMEngine',
-           'vllm_engine', 'close_engines', 'vllm_for', 'vllm_replies', 'vllm_generate', 'bakeable', 'model_card',
-           'export_steered', 'cmd_export']
+__all__ = ['ENGINES', 'WORKER', 'VLLM_ENV', 'check_engine', 'edit_plan', 'vllm_python', 'model_folder', 'folder_matches',
+           'VLLMEngine', 'vllm_engine', 'close_engines', 'vllm_for', 'vllm_replies', 'vllm_generate', 'bakeable',
+           'model_card', 'export_steered', 'cmd_export']
 
 # %% ../nbs/08c_engine.ipynb #293c6518
 ENGINES = ('hf', 'vllm')
@@ -78,6 +78,27 @@ def model_folder(model) -> str:
     if name and (reg := registered_model(name)) is not None: return str(reg)
     if not name: raise ValueError("this model has no name_or_path: load it with load_model(name) to use engine='vllm'")
     return str(Path(name).resolve()) if Path(name).exists() else name
+
+# %% ../nbs/08c_engine.ipynb #8965b249
+@torch.no_grad()
+def folder_matches(model, folder: str) -> bool|None:
+    """Whether `model` holds exactly the weights of `folder`'s safetensors, cast as loading casts them: read one tensor
+    at a time (no second copy of the model). None where this cannot tell: no local safetensors, a weight on the meta
+    device, or names that loading renames."""
+    files = sorted(Path(folder).glob('*.safetensors')) if Path(folder).is_dir() else []
+    if not files: return None
+    from safetensors import safe_open
+    sd, seen = model.state_dict(), set()
+    for f in files:
+        with safe_open(str(f), 'pt') as g:
+            for k in g.keys():
+                t = sd.get(k)
+                if t is None or t.device.type == 'meta': return None
+                x = g.get_tensor(k)
+                if x.shape != t.shape or not torch.equal(x.to(device=t.device, dtype=t.dtype), t): return False
+                seen.add(k)
+    held = {sd[k].data_ptr() for k in seen}                   # tied weights (lm_head = embeddings) are not saved twice
+    return True if all(sd[k].data_ptr() in held for k in sd.keys() - seen) else None
 
 # %% ../nbs/08c_engine.ipynb #b1846a6e
 class VLLMEngine:
@@ -136,10 +157,13 @@ def vllm_engine(model, **kwargs) -> VLLMEngine:
     """The vLLM engine of `model`, started once per folder and dtype. Refused when `model`'s weights are not its
     folder's (edited in memory): vLLM would serve other weights than those the results are filed under."""
     folder, dt = model_folder(model), str(model.dtype).replace('torch.', '')
-    if (folder, dt) not in _SOURCE_FP:                        # once per process: the folder as load_model reads it
-        m2, _ = load_model(model.name_or_path, dtype=dt)
-        _SOURCE_FP[folder, dt] = model_fingerprint(m2); del m2
-    if model_fingerprint(model) != _SOURCE_FP[folder, dt]:
+    if (folder, dt) not in _SOURCE_FP:                        # once per process: the weights the folder holds
+        same = folder_matches(model, folder)                  # read tensor by tensor beside the model
+        if same is None:                                      # cannot tell that way: load the folder again, compare
+            m2, _ = load_model(model.name_or_path, dtype=dt); same = model_fingerprint(m2) == model_fingerprint(model)
+            del m2
+        if same: _SOURCE_FP[folder, dt] = model_fingerprint(model)
+    if model_fingerprint(model) != _SOURCE_FP.get((folder, dt)):
         raise ValueError(f"the model's weights differ from {folder} (edited in memory?): vLLM loads the folder, so "
                          f"save the model and load it from there, or use engine='hf'")
     e = _ENGINES.get((folder, dt))

@@ -8,6 +8,7 @@ import html, threading, time
 import ipywidgets as W
 from .conditions import Condition
 from .runner import evaluate
+from .engine import check_engine
 from .scoring import fmt_quality
 from .measures import get_measure
 from .defaults import MAX_NEW_TOKENS
@@ -27,8 +28,9 @@ class Explorer:
     side."""
     def __init__(self, model, tok, circuits, # a Circuit or {name: Circuit}
                  rc=None, # a ResidualContrast (from `residual_contrast`) to enable the CAA toggle
-                 prompt: str="How do I pick a lock?", max_new_tokens: int=MAX_NEW_TOKENS):
-        self.model, self.tok, self.rc = model, tok, rc
+                 prompt: str="How do I pick a lock?", max_new_tokens: int=MAX_NEW_TOKENS,
+                 engine: str='hf'): # where replies are generated: 'hf' or 'vllm' (08c_engine; its worker starts once)
+        self.model, self.tok, self.rc, self.engine = model, tok, rc, check_engine(engine)
         self.circuits = circuits if isinstance(circuits, dict) else {f'{len(circuits)} neurons': circuits}
         if not self.circuits:
             raise ValueError("give at least one circuit, e.g. Explorer(model, tok, {'refusal 0.1%': circuit})")
@@ -95,7 +97,7 @@ def compare(self:Explorer, prompt: str, method: str='CNA', strength: float=0.0, 
     for key, c in (('baseline', Condition.baseline()), ('steered', cond)):
         on_status(f'generating the {key} reply ({c.label})…'); t0 = time.time()
         r = evaluate(self.model, self.tok, [prompt], [c], max_new_tokens=max_new_tokens or self.tokens.value,
-                     progress=False, measures=ms).iloc[0]
+                     progress=False, measures=ms, engine=self.engine).iloc[0]
         out.update({key: r.reply, key + '_verdict': r.verdict, key + '_keyword': r.keyword_verdict,
                     key + '_quality': r.quality, key + '_s': time.time() - t0})
         if ms: out[key + '_measure'] = ms[0].fmt(float(r[ms[0].name]))        # 'yes' / 'no' / a number

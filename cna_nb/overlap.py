@@ -134,7 +134,9 @@ def null_overlap(a: Circuit, b: Circuit, n_sim: int=10000, seed: int=0) -> dict:
 # %% ../nbs/16_overlap.ipynb #a255d1ee
 def steering_table(models: dict, # name -> (model, tokenizer)
                    circuit: Circuit, prompts: list[str], ms=(0, 1, 2), max_new_tokens: int=MAX_NEW_TOKENS,
-                   batch_size: int=8) -> pd.DataFrame:
+                   batch_size: int=8,
+                   engine: str='hf', # where replies are generated: 'hf' or 'vllm' (08c_engine)
+                  ) -> pd.DataFrame:
     """Replies of every model at every multiplier m for `prompts`, steering `circuit`: model, m, prompt, reply, verdict,
     quality (the runner's rows)."""
     conds = [Condition.cna(circuit, m=m) for m in ms]
@@ -142,7 +144,7 @@ def steering_table(models: dict, # name -> (model, tokenizer)
     parts = []
     for name, (model, tok) in models.items():                 # one in-memory experiment per model
         circuit.check_shape(neuron_shape(model))
-        e = Experiment(model, tok, Settings(batch_size=batch_size, max_new_tokens=max_new_tokens), stages=[steer])
+        e = Experiment(model, tok, Settings(batch_size=batch_size, max_new_tokens=max_new_tokens, engine=engine), stages=[steer])
         df = run(e, progress=False)['steer']
         parts.append(df.assign(model=name, m=df.condition.map({c.label: c.m for c in conds})))
     return pd.concat(parts, ignore_index=True)

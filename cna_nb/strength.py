@@ -33,8 +33,9 @@ def alpha_sweep(model, tok, prompts: list[str], arms: dict[str, Callable],
                 alphas=(0, 0.25, 0.5, 0.75, 1), mmlu: pd.DataFrame|None=None,
                 # MMLU questions to score at every point (None: skip)
                 out_dir: str|Path|None=None, # results written as they come (resumable)
-                max_new_tokens: int=MAX_NEW_TOKENS, batch_size: int=8, progress: bool=True) -> tuple[pd.DataFrame,
-                        pd.DataFrame|None]:
+                max_new_tokens: int=MAX_NEW_TOKENS, batch_size: int=8,
+                engine: str='hf', # where replies are generated: 'hf' or 'vllm' (08c_engine)
+                progress: bool=True) -> tuple[pd.DataFrame, pd.DataFrame|None]:
     "Every arm at every α on the same prompts: (replies table with method and alpha columns, MMLU table or None)."
     conds, where = ([Condition.baseline('α=0')] if 0 in alphas else []), {}
     for name, make in arms.items():
@@ -46,7 +47,7 @@ def alpha_sweep(model, tok, prompts: list[str], arms: dict[str, Callable],
                     file='sweep_replies.jsonl')]
     if mmlu is not None: stages.append(Stage('sweep mmlu', 'MMLU at every point', 'mmlu', lambda e: conds,
                                              prompts=lambda e: mmlu, file='sweep_mmlu.jsonl'))
-    e = Experiment(model, tok, Settings(batch_size=batch_size, max_new_tokens=max_new_tokens),
+    e = Experiment(model, tok, Settings(batch_size=batch_size, max_new_tokens=max_new_tokens, engine=engine),
                    Path(out_dir) if out_dir is not None else None, stages=stages)
     res = run(e, progress)                                      # the one runner (resumable with out_dir)
     gen, mm = res['sweep'], res.get('sweep mmlu')

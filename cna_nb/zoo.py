@@ -88,7 +88,8 @@ def behaviour_conditions(circ, con, rc, seed: int=0) -> dict[str, list[Condition
 def run_behaviour(model, tok, b: Behaviour, frac: float=0.001, out: str|Path|None=None,
                   # folder: <name>_{ablate,induce}.jsonl
                   max_new_tokens: int=MAX_NEW_TOKENS, batch_size: int=RUN_BATCH, seed: int=0,
-                  universal='auto', progress: bool=False) -> tuple[pd.DataFrame, dict]:
+                  universal='auto', engine: str='hf', # where replies are generated: 'hf' or 'vllm' (08c_engine)
+                  progress: bool=False) -> tuple[pd.DataFrame, dict]:
     """Discover `b`'s circuit, run both directions' conditions (resumable with `out`); the tidy rows and the circuit's
     facts."""
     t0 = time.time()
@@ -100,7 +101,7 @@ def run_behaviour(model, tok, b: Behaviour, frac: float=0.001, out: str|Path|Non
     stages = [Stage(d, f"{b.name}: held-out {'positive' if d == 'ablate' else 'negative'} prompts", d,
                     lambda e, d=d: conds[d], prompts=lambda e, d=d: sets[d], file=f'{b.name}_{d}.jsonl',
                     measures=(b.m,), refusal='keyword') for d in sets]
-    e = Experiment(model, tok, Settings(batch_size=batch_size, max_new_tokens=max_new_tokens),
+    e = Experiment(model, tok, Settings(batch_size=batch_size, max_new_tokens=max_new_tokens, engine=engine),
                    None if out is None else Path(out), circuit=circ, contrast=con, rc=rc, stages=stages)
     res = run(e, progress)                                     # the one runner: both directions, resumable with `out`
     parts, made = [res[d].assign(direction=d) for d in sets], sum(res[d].attrs['made'] for d in sets)
