@@ -20,8 +20,8 @@ from .registry import registered_model
 
 # %% auto #0
 __all__ = ['ENGINES', 'WORKER', 'VLLM_ENV', 'check_engine', 'edit_plan', 'vllm_python', 'model_folder', 'folder_matches',
-           'VLLMEngine', 'vllm_engine', 'close_engines', 'vllm_for', 'vllm_replies', 'vllm_generate', 'bakeable',
-           'model_card', 'export_steered', 'cmd_export']
+           'cpu_binding', 'VLLMEngine', 'vllm_engine', 'close_engines', 'vllm_for', 'vllm_replies', 'vllm_generate',
+           'bakeable', 'model_card', 'export_steered', 'cmd_export']
 
 # %% ../nbs/08c_engine.ipynb #293c6518
 ENGINES = ('hf', 'vllm')
@@ -100,6 +100,20 @@ def folder_matches(model, folder: str) -> bool|None:
     held = {sd[k].data_ptr() for k in seen}                   # tied weights (lm_head = embeddings) are not saved twice
     return True if all(sd[k].data_ptr() in held for k in sd.keys() - seen) else None
 
+# %% ../nbs/08c_engine.ipynb #a645da99
+def cpu_binding(tp: int) -> str|None:
+    """vLLM's CPU backend's thread binding for `tp` ranks on one NUMA node: this process's cores split into `tp` runs
+    ('0|1' for two ranks on two cores); None with fewer cores than ranks.
+    >>> cpu_binding(1) == ','.join(map(str, sorted(os.sched_getaffinity(0))))
+    True
+    """
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < tp: return None
+    k, r = divmod(len(cores), tp)
+    runs, at = [], 0
+    for i in range(tp): runs.append(cores[at:at + k + (i < r)]); at += k + (i < r)
+    return '|'.join(','.join(map(str, c)) for c in runs)
+
 # %% ../nbs/08c_engine.ipynb #b1846a6e
 class VLLMEngine:
     """vLLM in a process of its own (its own Python environment), serving one model folder; `generate` takes prompt
@@ -112,10 +126,15 @@ class VLLMEngine:
             raise RuntimeError("vLLM is not installed: run `bash setup.sh --vllm` (CPU), or point CNA_NB_VLLM_PYTHON "
                                "at the Python of an environment with vLLM (GPU: pip install vllm there)")
         self.folder, self.dtype, self.log = folder, dtype, Path(tempfile.mkstemp(prefix='cna_vllm_', suffix='.log')[1])
+        self._dir = tempfile.mkdtemp(prefix='cna_vllm_')          # the worker as a module every rank's process can import
+        shutil.copy(WORKER, Path(self._dir)/'cna_vllm_worker.py')
         env = {**os.environ, 'VLLM_CPU_KVCACHE_SPACE': str(kv_gib), 'VLLM_ENABLE_V1_MULTIPROCESSING': str(int(tp > 1)),
-               'VLLM_ALLOW_INSECURE_SERIALIZATION': '1', 'TOKENIZERS_PARALLELISM': 'false'}
+               'VLLM_ALLOW_INSECURE_SERIALIZATION': '1', 'TOKENIZERS_PARALLELISM': 'false',
+               'PYTHONPATH': os.pathsep.join([self._dir] + ([os.environ['PYTHONPATH']] if os.environ.get('PYTHONPATH') else []))}
+        if tp > 1 and 'VLLM_CPU_OMP_THREADS_BIND' not in env and (bind := cpu_binding(tp)):
+            env['VLLM_CPU_OMP_THREADS_BIND'] = bind   # vLLM's CPU backend binds ranks to NUMA nodes by default; one node here
         with open(self.log, 'w') as err:
-            self.proc = subprocess.Popen([self.python, '-P', str(WORKER)],
+            self.proc = subprocess.Popen([self.python, '-P', '-c', 'import cna_vllm_worker; cna_vllm_worker.main()'],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         self.info = self._call(op='load', folder=folder, dtype=dtype, max_model_len=max_model_len, tp=tp,
                                max_num_seqs=max_num_seqs)
@@ -149,6 +168,7 @@ def close(self:VLLMEngine):
         except RuntimeError: pass
         try: self.proc.wait(30)
         except subprocess.TimeoutExpired: self.proc.kill()
+    shutil.rmtree(self._dir, ignore_errors=True)
 
 # %% ../nbs/08c_engine.ipynb #2d7642b6
 _ENGINES, _SOURCE_FP = {}, {}

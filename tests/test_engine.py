@@ -1,6 +1,6 @@
 """The vLLM engine against the package's own decoder, on the embedded model in float32: every condition type gives the same
 replies (token for token), no key/value cache crosses a change of condition, edits never outlive a request (also when one fails),
-and the runner files the two engines' rows apart. Skipped, with one printed line, where vLLM is not installed (bash setup.sh --vllm)."""
+the runner files the two engines' rows apart, and two tensor-parallel ranks steer as one. Skipped, with one printed line, where vLLM is not installed (bash setup.sh --vllm)."""
 import json
 import pytest, torch
 from cna_nb.engine import vllm_python, vllm_engine, vllm_generate, vllm_replies, edit_plan, close_engines
@@ -43,18 +43,23 @@ def conditions(qwen):
             Condition.dirablate(rc, alpha=1.0)]
 
 
+_HF = {}
+
 def hf_replies(model, tok, c):
-    with c.apply(model): return generate(model, tok, PROMPTS, max_new_tokens=T, batch_size=8, progress=False)
+    "The hf engine's replies under `c` (computed once per condition: several tests compare with them)."
+    if c.id not in _HF:
+        with c.apply(model): _HF[c.id] = generate(model, tok, PROMPTS, max_new_tokens=T, batch_size=8, progress=False)
+    return _HF[c.id]
 
 
 def test_every_condition_token_identical_float32(qwen, conditions):
     model, tok = qwen
-    diffs = {}
+    diffs, got = {}, {}
     for c in conditions:                                  # one engine: the baseline ran first, every steered run after it
         hf, vl = hf_replies(model, tok, c), vllm_generate(model, tok, PROMPTS, c, max_new_tokens=T)
-        diffs[c.label] = [(p, a, b) for p, a, b in zip(PROMPTS, hf, vl) if a != b]
+        diffs[c.label], got[c.label] = [(p, a, b) for p, a, b in zip(PROMPTS, hf, vl) if a != b], tuple(vl)
     assert all(not d for d in diffs.values()), {k: v[:1] for k, v in diffs.items() if v}
-    assert len({tuple(vllm_generate(model, tok, PROMPTS, c, max_new_tokens=T)) for c in conditions[:3]}) == 3   # edits act
+    assert len({got[c.label] for c in conditions[:3]}) == 3                # the edits act: baseline, m=0 and m=2 differ
 
 
 def test_no_cache_crosses_a_condition(qwen, conditions):
@@ -89,6 +94,21 @@ def test_runner_files_engines_apart(qwen, conditions, tmp_path):
     assert hf.reply.tolist() == vl.reply.tolist() and set(hf.engine) == {'hf'} and set(vl.engine) == {'vllm'}
     assert json.loads((tmp_path/'v.jsonl').read_text().splitlines()[0])['_meta']['engine'] == 'vllm'
     assert 'engine' not in json.loads(out.read_text().splitlines()[0])['_meta']     # hf files keep their earlier identity
+
+
+def test_two_tensor_parallel_ranks(qwen, conditions):
+    """Tensor parallelism on this CPU (two ranks, one core each): every neuron edit lands on the rank whose shard of down_proj holds
+    it, the residual-stream edits on both ranks' copies of the stream; replies equal the hf engine's."""
+    from cna_nb.engine import VLLMEngine, model_folder
+    model, tok = qwen
+    picked = [conditions[i] for i in (4, 6, 7)]   # neurons of both shards (with mean-patching), CAA, directional ablation
+    e = VLLMEngine(model_folder(model), 'float32', tp=2, max_model_len=1024)
+    try:
+        seqs = as_format(None).token_ids(tok, PROMPTS)
+        diffs = {c.label: [(a, b) for a, b in zip(hf_replies(model, tok, c), vllm_replies(e, model, tok, seqs, c, T)) if a != b]
+                 for c in picked}
+    finally: e.close()
+    assert all(not d for d in diffs.values()), {k: v[:1] for k, v in diffs.items() if v}
 
 
 def test_refusals(qwen):
