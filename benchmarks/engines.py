@@ -145,7 +145,8 @@ def main():
                 identical=('identical', 'sum'), same_verdict=('same_verdict', 'sum'), replies=('identical', 'size')).reset_index(
                 ).to_dict('records')
             tables[w] = dict(equal=th == tv, hf=th, vllm=tv)
-    res = dict(machine=machine(), vllm=info, vllm_start_s=round(start, 1), dtype='float32',
+    start = round(start, 1)
+    res = dict(machine=machine(), vllm=info, vllm_start_s=[start],
                run_workload=dict(limit=a.limit, tokens=a.max_new_tokens),
                omp_bind=os.environ.get('VLLM_CPU_OMP_THREADS_BIND', 'auto (default)'), rows=rows, identical=same,
                tables_equal={w: t['equal'] for w, t in tables.items()}, tables=tables, threads=threads)
@@ -157,8 +158,9 @@ def main():
         res['identical'] = [r for r in old['identical'] if r['workload'] not in a.workload] + same
         for k in ('tables_equal', 'tables'): res[k] = {**old[k], **res[k]}
         if threads is None: res['threads'] = old.get('threads')
+        res['vllm_start_s'] = [*(old['vllm_start_s'] if isinstance(old['vllm_start_s'], list) else [old['vllm_start_s']]), start]
     f.write_text(json.dumps(res, indent=1))
-    print(res['machine']); print(f"vLLM {info['vllm']} (transformers {info['transformers']}), worker start-up {start:.0f} s")
+    print(res['machine']); print(f"vLLM {info['vllm']} (transformers {info['transformers']}), worker start-up {start:.0f} s (float32)")
     if threads: print(table(threads, list(threads[0])))
     if rows: print(table(rows, list(rows[0]))); print(pd.DataFrame(same).to_string(index=False))
     print('tables equal:', res['tables_equal'])
