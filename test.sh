@@ -51,5 +51,5 @@ if [ "$mode" = equivalence ]; then
 fi
 all=$(find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -not -name '_*' | wc -l)
 [ "$seen" -eq "$all" ] || { echo "the notebook groups cover $seen of $all notebooks: add the new notebook to a group in test.sh"; exit 1; }
-.venv/bin/python -m pytest -q tests cna_nb --doctest-modules -p no:cacheprovider || exit
+.venv/bin/python -m pytest -q tests cna_nb --doctest-modules -p no:cacheprovider --durations=8 || exit   # the 8 slowest tests listed
 check_home

@@ -126,13 +126,13 @@ class VLLMEngine:
             raise RuntimeError("vLLM is not installed: run `bash setup.sh --vllm` (CPU), or point CNA_NB_VLLM_PYTHON "
                                "at the Python of an environment with vLLM (GPU: pip install vllm there)")
         self.folder, self.dtype, self.log = folder, dtype, Path(tempfile.mkstemp(prefix='cna_vllm_', suffix='.log')[1])
-        self._dir = tempfile.mkdtemp(prefix='cna_vllm_')          # the worker as a module every rank's process can import
+        self._dir = tempfile.mkdtemp(prefix='cna_vllm_')   # the worker as a module every rank's process can import
         shutil.copy(WORKER, Path(self._dir)/'cna_vllm_worker.py')
         env = {**os.environ, 'VLLM_CPU_KVCACHE_SPACE': str(kv_gib), 'VLLM_ENABLE_V1_MULTIPROCESSING': str(int(tp > 1)),
                'VLLM_ALLOW_INSECURE_SERIALIZATION': '1', 'TOKENIZERS_PARALLELISM': 'false',
-               'PYTHONPATH': os.pathsep.join([self._dir] + ([os.environ['PYTHONPATH']] if os.environ.get('PYTHONPATH') else []))}
+               'PYTHONPATH': os.pathsep.join([self._dir, *filter(None, [os.environ.get('PYTHONPATH')])])}
         if tp > 1 and 'VLLM_CPU_OMP_THREADS_BIND' not in env and (bind := cpu_binding(tp)):
-            env['VLLM_CPU_OMP_THREADS_BIND'] = bind   # vLLM's CPU backend binds ranks to NUMA nodes by default; one node here
+            env['VLLM_CPU_OMP_THREADS_BIND'] = bind   # vLLM's CPU default: a NUMA node per rank; one node here
         with open(self.log, 'w') as err:
             self.proc = subprocess.Popen([self.python, '-P', '-c', 'import cna_vllm_worker; cna_vllm_worker.main()'],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True, env=env)

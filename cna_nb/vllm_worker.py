@@ -110,6 +110,7 @@ def serve(inp, out, llm_class=None, params_class=None) -> None:
             out.write(json.dumps(dict(ok=False, error=f"{type(e).__name__}: {str(e)[:500]}")) + '\n')
         out.flush()
 
+# %% ../nbs/08b_vllm_worker.ipynb #a8308254
 def main() -> None:
     "The engine's worker: requests on standard input, answers on the standard output it was started with."
     os.environ.setdefault('VLLM_ALLOW_INSECURE_SERIALIZATION', '1')   # apply_model sends `install` to the engine core
