@@ -4,7 +4,7 @@
 
 # %% ../nbs/08c_engine.ipynb #ef43f8c8
 from __future__ import annotations
-import atexit, importlib.util, json, os, shutil, subprocess, sys, tempfile
+import atexit, importlib.util, json, os, shutil, signal, subprocess, sys, tempfile, threading
 from pathlib import Path
 import torch
 from fastcore.basics import patch
@@ -20,8 +20,8 @@ from .registry import registered_model
 
 # %% auto #0
 __all__ = ['ENGINES', 'WORKER', 'VLLM_ENV', 'check_engine', 'edit_plan', 'vllm_python', 'model_folder', 'folder_matches',
-           'cpu_binding', 'VLLMEngine', 'vllm_engine', 'close_engines', 'vllm_for', 'vllm_replies', 'vllm_generate',
-           'bakeable', 'model_card', 'export_steered', 'cmd_export']
+           'cpu_binding', 'VLLMEngine', 'vllm_tp', 'vllm_engine', 'close_engines', 'vllm_for', 'vllm_replies',
+           'vllm_generate', 'bakeable', 'model_card', 'export_steered', 'cmd_export']
 
 # %% ../nbs/08c_engine.ipynb #293c6518
 ENGINES = ('hf', 'vllm')
@@ -84,13 +84,15 @@ def model_folder(model) -> str:
 def folder_matches(model, folder: str) -> bool|None:
     """Whether `model` holds exactly the weights of `folder`'s safetensors, cast as loading casts them: read one tensor
     at a time (no second copy of the model). None where this cannot tell: no local safetensors, a weight on the meta
-    device, or names that loading renames."""
+    device, names that loading renames, or a file that is not safetensors."""
     files = sorted(Path(folder).glob('*.safetensors')) if Path(folder).is_dir() else []
     if not files: return None
     from safetensors import safe_open
     sd, seen = model.state_dict(), set()
     for f in files:
-        with safe_open(str(f), 'pt') as g:
+        try: g = safe_open(str(f), 'pt')
+        except Exception: return None                         # not safetensors (an LFS pointer, a partial file)
+        with g:
             for k in g.keys():
                 t = sd.get(k)
                 if t is None or t.device.type == 'meta': return None
@@ -103,16 +105,16 @@ def folder_matches(model, folder: str) -> bool|None:
 # %% ../nbs/08c_engine.ipynb #a645da99
 def cpu_binding(tp: int) -> str|None:
     """vLLM's CPU backend's thread binding for `tp` ranks on one NUMA node: this process's cores split into `tp` runs
-    ('0|1' for two ranks on two cores); None with fewer cores than ranks.
+    ('0|1' for two ranks on two cores); None with fewer cores than ranks, or several NUMA nodes (vLLM binds a node
+    per rank there).
     >>> cpu_binding(1) == ','.join(map(str, sorted(os.sched_getaffinity(0))))
     True
     """
     cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < tp: return None
+    if len(cores) < tp or len(list(Path('/sys/devices/system/node').glob('node[0-9]*'))) > 1: return None   # vLLM's own
     k, r = divmod(len(cores), tp)
-    runs, at = [], 0
-    for i in range(tp): runs.append(cores[at:at + k + (i < r)]); at += k + (i < r)
-    return '|'.join(','.join(map(str, c)) for c in runs)
+    ends = [sum(k + (j < r) for j in range(i)) for i in range(tp + 1)]           # run i: cores[ends[i]:ends[i + 1]]
+    return '|'.join(','.join(map(str, cores[a:b])) for a, b in zip(ends, ends[1:]))
 
 # %% ../nbs/08c_engine.ipynb #b1846a6e
 class VLLMEngine:
@@ -125,28 +127,34 @@ class VLLMEngine:
         if self.python is None:
             raise RuntimeError("vLLM is not installed: run `bash setup.sh --vllm` (CPU), or point CNA_NB_VLLM_PYTHON "
                                "at the Python of an environment with vLLM (GPU: pip install vllm there)")
-        self.folder, self.dtype, self.log = folder, dtype, Path(tempfile.mkstemp(prefix='cna_vllm_', suffix='.log')[1])
-        self._dir = tempfile.mkdtemp(prefix='cna_vllm_')   # the worker as a module every rank's process can import
-        shutil.copy(WORKER, Path(self._dir)/'cna_vllm_worker.py')
-        env = {**os.environ, 'VLLM_CPU_KVCACHE_SPACE': str(kv_gib), 'VLLM_ENABLE_V1_MULTIPROCESSING': str(int(tp > 1)),
-               'VLLM_ALLOW_INSECURE_SERIALIZATION': '1', 'TOKENIZERS_PARALLELISM': 'false',
-               'PYTHONPATH': os.pathsep.join([self._dir, *filter(None, [os.environ.get('PYTHONPATH')])])}
-        if tp > 1 and 'VLLM_CPU_OMP_THREADS_BIND' not in env and (bind := cpu_binding(tp)):
-            env['VLLM_CPU_OMP_THREADS_BIND'] = bind   # vLLM's CPU default: a NUMA node per rank; one node here
-        with open(self.log, 'w') as err:
-            self.proc = subprocess.Popen([self.python, '-P', '-c', 'import cna_vllm_worker; cna_vllm_worker.main()'],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
-        self.info = self._call(op='load', folder=folder, dtype=dtype, max_model_len=max_model_len, tp=tp,
-                               max_num_seqs=max_num_seqs)
+        fd, log = tempfile.mkstemp(prefix='cna_vllm_', suffix='.log'); os.close(fd)
+        self.folder, self.dtype, self.log, self.proc = folder, dtype, Path(log), None
+        self._dir, self._lock = tempfile.mkdtemp(prefix='cna_vllm_'), threading.Lock()   # one request at a time
+        try:
+            shutil.copy(WORKER, Path(self._dir)/'cna_vllm_worker.py')   # a module every rank's process can import
+            env = {**os.environ, 'VLLM_CPU_KVCACHE_SPACE': str(kv_gib), 'TOKENIZERS_PARALLELISM': 'false',
+                   'VLLM_ENABLE_V1_MULTIPROCESSING': str(int(tp > 1)), 'VLLM_ALLOW_INSECURE_SERIALIZATION': '1',
+                   'PYTHONPATH': os.pathsep.join([self._dir, *filter(None, [os.environ.get('PYTHONPATH')])])}
+            if tp > 1 and 'VLLM_CPU_OMP_THREADS_BIND' not in env and (bind := cpu_binding(tp)):
+                env['VLLM_CPU_OMP_THREADS_BIND'] = bind   # vLLM's CPU default: a NUMA node per rank
+            with open(self.log, 'w') as err:              # in the private folder: nothing else to import there
+                self.proc = subprocess.Popen([self.python, '-c', 'import cna_vllm_worker; cna_vllm_worker.main()'],
+                                             cwd=self._dir, start_new_session=True, stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+            self.info = self._call(op='load', folder=folder, dtype=dtype, max_model_len=max_model_len, tp=tp,
+                                   max_num_seqs=max_num_seqs)
+        except BaseException:
+            self.close(); raise                           # no worker or folder left behind by a failed start
 
 # %% ../nbs/08c_engine.ipynb #23960765
 @patch
 def _call(self:VLLMEngine, **req) -> dict:
     "Send one request to the worker and read its answer; a worker that stopped gets the end of its log in the error."
-    try:
-        self.proc.stdin.write(json.dumps(req) + '\n'); self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-    except (BrokenPipeError, OSError): line = ''
+    with self._lock:
+        try:
+            self.proc.stdin.write(json.dumps(req) + '\n'); self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError): line = ''
     if not line:
         tail = ' | '.join(self.log.read_text(errors='replace').strip().splitlines()[-3:])[-600:]
         raise RuntimeError(f"the vLLM worker ({self.python}) stopped: {tail} (whole log: {self.log})")
@@ -162,34 +170,46 @@ def generate(self:VLLMEngine, seqs: list[list[int]], max_new_tokens: int, eos: l
 
 @patch
 def close(self:VLLMEngine):
-    "Stop the worker (also at exit)."
-    if self.proc.poll() is None:
-        try: self._call(op='close')
-        except RuntimeError: pass
-        try: self.proc.wait(30)
-        except subprocess.TimeoutExpired: self.proc.kill()
+    "Stop the worker (also at exit), and whatever processes vLLM started under it (tensor-parallel ranks)."
+    if self.proc is not None:
+        if self.proc.poll() is None:
+            try: self._call(op='close'); self.proc.wait(30)
+            except (RuntimeError, subprocess.TimeoutExpired): pass
+        try: os.killpg(self.proc.pid, signal.SIGKILL)   # its own session: only the worker's processes
+        except (ProcessLookupError, PermissionError): pass
+        self.proc.wait()
     shutil.rmtree(self._dir, ignore_errors=True)
+
+# %% ../nbs/08c_engine.ipynb #c1ad8d16
+def vllm_tp() -> int:
+    "Tensor-parallel ranks for the vLLM engine: `$CNA_NB_VLLM_TP` (default 1)."
+    tp = os.environ.get('CNA_NB_VLLM_TP', '1')
+    if not tp.isdigit() or int(tp) < 1:
+        raise ValueError(f"CNA_NB_VLLM_TP={tp!r}: give the number of tensor-parallel ranks, e.g. CNA_NB_VLLM_TP=2")
+    return int(tp)
 
 # %% ../nbs/08c_engine.ipynb #2d7642b6
 _ENGINES, _SOURCE_FP = {}, {}
 
 def vllm_engine(model, **kwargs) -> VLLMEngine:
-    """The vLLM engine of `model`, started once per folder and dtype. Refused when `model`'s weights are not its
-    folder's (edited in memory): vLLM would serve other weights than those the results are filed under."""
-    folder, dt = model_folder(model), str(model.dtype).replace('torch.', '')
+    """The vLLM engine of `model`, started once per folder, dtype and `tp` (default `vllm_tp()`). Refused when `model`'s
+    weights are not its folder's (edited in memory): vLLM would serve weights the results are not filed under."""
+    folder, dt, fp = model_folder(model), str(model.dtype).replace('torch.', ''), model_fingerprint(model)
     if (folder, dt) not in _SOURCE_FP:                        # once per process: the weights the folder holds
         same = folder_matches(model, folder)                  # read tensor by tensor beside the model
         if same is None:                                      # cannot tell that way: load the folder again, compare
-            m2, _ = load_model(model.name_or_path, dtype=dt); same = model_fingerprint(m2) == model_fingerprint(model)
+            m2, _ = load_model(model.name_or_path, dtype=dt); same = model_fingerprint(m2) == fp
             del m2
-        if same: _SOURCE_FP[folder, dt] = model_fingerprint(model)
-    if model_fingerprint(model) != _SOURCE_FP.get((folder, dt)):
+        if same: _SOURCE_FP[folder, dt] = fp
+    if fp != _SOURCE_FP.get((folder, dt)):
         raise ValueError(f"the model's weights differ from {folder} (edited in memory?): vLLM loads the folder, so "
                          f"save the model and load it from there, or use engine='hf'")
-    e = _ENGINES.get((folder, dt))
+    key = (folder, dt, kwargs.setdefault('tp', vllm_tp()))
+    e = _ENGINES.get(key)
     if e is None or e.proc.poll() is not None:
+        if e is not None: e.close()                           # a worker that stopped: reaped, its folder removed
         kwargs.setdefault('max_model_len', min(4096, context_length(model) or 4096))
-        e = _ENGINES[folder, dt] = VLLMEngine(folder, dt, **kwargs)
+        e = _ENGINES[key] = VLLMEngine(folder, dt, **kwargs)
     return e
 
 @atexit.register
