@@ -191,10 +191,10 @@ def vllm_tp() -> int:
 # %% ../nbs/08c_engine.ipynb #2d7642b6
 _ENGINES, _SOURCE_FP = {}, {}
 
-def vllm_engine(model, **kwargs) -> VLLMEngine:
+def vllm_engine(model, fp: str|None=None, **kwargs) -> VLLMEngine: # fp: model_fingerprint(model), if known
     """The vLLM engine of `model`, started once per folder, dtype and `tp` (default `vllm_tp()`). Refused when `model`'s
     weights are not its folder's (edited in memory): vLLM would serve weights the results are not filed under."""
-    folder, dt, fp = model_folder(model), str(model.dtype).replace('torch.', ''), model_fingerprint(model)
+    folder, dt, fp = model_folder(model), str(model.dtype).replace('torch.', ''), fp or model_fingerprint(model)
     if (folder, dt) not in _SOURCE_FP:                        # once per process: the weights the folder holds
         same = folder_matches(model, folder)                  # read tensor by tensor beside the model
         if same is None:                                      # cannot tell that way: load the folder again, compare
@@ -218,10 +218,10 @@ def close_engines():
     for e in list(_ENGINES.values()): e.close()
     _ENGINES.clear()
 
-def vllm_for(model, conditions: list[Condition]) -> VLLMEngine:
+def vllm_for(model, conditions: list[Condition], fp: str|None=None) -> VLLMEngine:
     "The engine of `model`, once every condition is known to run inside vLLM (`edit_plan` refuses those that cannot)."
     for c in conditions: edit_plan(model, c)
-    return vllm_engine(model)
+    return vllm_engine(model, fp)
 
 # %% ../nbs/08c_engine.ipynb #7868bbe8
 def vllm_replies(engine: VLLMEngine, model, tok, seqs: list[list[int]], condition: Condition,

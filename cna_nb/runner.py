@@ -149,9 +149,9 @@ def evaluate(model, tok, prompts: list[str], conditions: list[Condition],
     check_counts(max_new_tokens=max_new_tokens, batch_size=batch_size)
     conditions, fmt, rj, ms = check_conditions(conditions, model), as_format(fmt), refusal_judge(refusal), check_measures(measures)
     if rj is not None: rj._reader()                   # a reader it cannot use (or bad labels) fails before any reply
-    labels, engine = None if labels is None else read_labels(labels), check_engine(engine)
-    eng = vllm_for(model, conditions) if engine == 'vllm' else None     # a condition it cannot run is refused here
-    meta = dict(task='generate', model=model_fingerprint(model), max_new_tokens=max_new_tokens,
+    labels, engine, fp = None if labels is None else read_labels(labels), check_engine(engine), model_fingerprint(model)
+    eng = vllm_for(model, conditions, fp) if engine == 'vllm' else None   # a condition it cannot run is refused here
+    meta = dict(task='generate', model=fp, max_new_tokens=max_new_tokens,
                 judge=strongreject is not None, fmt=fmt.describe(), version=2, **({'engine': engine} if eng else {}))
     seqs = fmt.token_ids(tok, prompts); check_tokens(model, seqs, max_new_tokens)   # every prompt, before any work
     keys, order = [prompt_hash(p) for p in prompts], longest_first([len(s) for s in seqs])
